@@ -1,0 +1,42 @@
+import { httpAnswers } from '../src/assert/http.js';
+import {
+  addonsRunning,
+  deploymentAvailable,
+  ingressHasAddress,
+  nodesReady,
+  podsBoundToNodes,
+  serviceHasReadyEndpoint,
+} from '../src/assert/workloads.js';
+import { defineLesson } from '../src/lab/types.js';
+
+/**
+ * Lesson 1, first app: `k3d cluster create yadoc-exposed -p "8081:80@loadbalancer" --agents 3`,
+ * the Flask app as myapp:latest, a Deployment, a Service and an Ingress for myapp.local.
+ */
+export default defineLesson({
+  id: 'lesson-1',
+  title: 'First app: Deployment, Service and Ingress on k3d',
+  summary:
+    'A Flask app runs as a Deployment behind a Service; Traefik routes myapp.local on host port 8081 to it. ' +
+    'kubelab sends the request to 127.0.0.1:8081 with Host: myapp.local instead of editing /etc/hosts.',
+  cluster: {
+    name: 'yadoc-exposed',
+    servers: 1,
+    agents: 3,
+    ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }],
+    k3sArgs: [],
+  },
+  images: [{ app: 'hello', tag: 'myapp:latest' }],
+  manifests: 'lesson-1',
+  namespace: 'default',
+  exercise: [],
+  assertions: [
+    nodesReady(1, 3),
+    deploymentAvailable('myapp', 'app=myapp'),
+    podsBoundToNodes('app=myapp'),
+    serviceHasReadyEndpoint('myapp-service', 5000),
+    ingressHasAddress('myapp-ingress'),
+    httpAnswers({ port: 8081, host: 'myapp.local', status: 200, body: 'I am watching you, Marius N' }),
+    addonsRunning(['coredns', 'traefik', 'metrics-server', 'local-path-provisioner']),
+  ],
+});

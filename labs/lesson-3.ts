@@ -1,0 +1,45 @@
+import { rawApiSeesPod, anonymousRefused } from '../src/assert/raw-api.js';
+import { nodesReady } from '../src/assert/workloads.js';
+import { podRunning } from '../src/assert/pods.js';
+import { extractCredentials } from '../src/kube/credentials.js';
+import { defineLesson } from '../src/lab/types.js';
+
+/**
+ * Lesson 3, the control plane: the API server on a fixed port (6550), called directly with the
+ * certificates from the kubeconfig, and the pod seen through the raw API and through the client.
+ */
+export default defineLesson({
+  id: 'lesson-3',
+  title: 'The control plane: the API server called directly with extracted certificates',
+  summary:
+    'kubelab decodes certificate-authority-data, client-certificate-data and client-key-data into 0600 files, ' +
+    'lists the api-test pods over raw HTTPS, compares the kube-api-access volume with what the client sees, ' +
+    'and shows that a call without a client certificate is refused.',
+  cluster: {
+    name: 'yadoc-api-exposed',
+    servers: 1,
+    agents: 3,
+    apiPort: 6550,
+    ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }],
+    k3sArgs: [],
+  },
+  images: [{ app: 'nginx', tag: 'nginx:latest' }],
+  manifests: 'lesson-3',
+  namespace: 'api-test',
+  exercise: [
+    {
+      title: 'extract the CA, client certificate and key from the kubeconfig (0600 files)',
+      async run(context) {
+        const credentials = await extractCredentials(context.kube.config, context.workDir, context.cleanup);
+        context.evidence.set('credentials', credentials);
+        context.log(`${credentials.caFile}, ${credentials.certFile}, ${credentials.keyFile}`);
+      },
+    },
+  ],
+  assertions: [
+    nodesReady(1, 3),
+    podRunning('nginx'),
+    rawApiSeesPod('api-test', 'nginx'),
+    anonymousRefused('/api/v1/namespaces/api-test/pods'),
+  ],
+});

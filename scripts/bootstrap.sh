@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Everything kubelab needs on a fresh Debian machine, idempotent: Debian's docker.io and
+# debootstrap, a running dockerd, the npm dependencies and the compiled CLI.
+# Called by ./kubelab and scripts/test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'bootstrap: %s\n' "$*" >&2; }
+
+need_packages=()
+command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
+if ((${#need_packages[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    log "missing ${need_packages[*]}: run as root, or: sudo apt-get install ${need_packages[*]}"
+    exit 3
+  fi
+  log "installing ${need_packages[*]} (Debian packages)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_packages[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [[ $(id -u) -ne 0 ]]; then
+    log "dockerd is not running and this is not root: start it (sudo systemctl start docker)"
+    exit 3
+  fi
+  state="${KUBELAB_HOME:-${XDG_STATE_HOME:-$HOME/.local/state}/kubelab}"
+  mkdir -p "$state"
+  log "starting dockerd (log: $state/dockerd.log)"
+  nohup dockerd >>"$state/dockerd.log" 2>&1 &
+  # dockerd has no readiness notification outside systemd: its API answering is the condition.
+  for _ in $(seq 1 240); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.25
+  done
+  docker info >/dev/null 2>&1 || { log "dockerd did not come up; see $state/dockerd.log"; exit 3; }
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [[ ! -f dist/src/cli/main.js ]] || [[ -n $(find src labs -newer dist/src/cli/main.js -name '*.ts' -print -quit) ]]; then
+  log "compiling"
+  npm run --silent build
+fi

@@ -1,0 +1,229 @@
+import { writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
+import { providerFor } from '../cluster/registry.js';
+import { describeError, ExitCode, InputError, KubelabError } from '../errors.js';
+import { lessonIds, loadLesson } from '../lab/catalog.js';
+import { runLesson, upLesson, verifyLesson, type LessonOutcome } from '../lab/runner.js';
+import { toJunit } from '../report/junit.js';
+import { formatSummary, toJson } from '../report/summary.js';
+import { detectOutputMode } from '../report/tasks.js';
+import { abortOnSignals } from '../util/cleanup.js';
+import { kubeconfigPath } from '../util/paths.js';
+import { clusterSpecFor, parseSeconds } from './options.js';
+import { doctorCommand } from './doctor.js';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    every assertion passed
+  1    an assertion failed (the report names it)
+  2    bad input or usage (unknown lesson, bad flag, malformed manifest)
+  3    environment missing (docker not running, k3d/kind missing, port in use)
+  130  interrupted (Ctrl-C / SIGTERM); kubelab cleaned up what it made`;
+
+interface ReportFlags {
+  json?: boolean;
+  junit?: string;
+}
+
+async function report(outcome: LessonOutcome, flags: ReportFlags): Promise<number> {
+  if (flags.junit) await writeFile(flags.junit, toJunit([outcome]));
+  process.stdout.write((flags.json ? toJson(outcome) : formatSummary(outcome)) + '\n');
+  return outcome.results.every((r) => r.pass) && outcome.results.length > 0 ? ExitCode.ok : ExitCode.assertionFailed;
+}
+
+function reportOptions(command: Command): Command {
+  return command
+    .option('--json', 'print the report as JSON (no live progress)')
+    .option('--junit <file>', 'write a JUnit XML report, one testcase per assertion');
+}
+
+function clusterOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--provider <name>', 'cluster provider').choices(['k3d', 'kind']))
+    .option('--name <cluster>', "cluster name (default: the lesson's)")
+    .option('--image <ref>', 'node image (k3s for k3d, kindest/node-like for kind)');
+}
+
+function imageOptions(command: Command): Command {
+  return command
+    .option('--base-image <ref>', 'base image for the lesson apps (default: python:3.9-alpine if present locally, else kubelab\'s Debian base)')
+    .option('--rebuild', 'rebuild images even when their build context is unchanged');
+}
+
+/** Holds the exit code an action decided on; commander itself only knows success or throw. */
+let actionExitCode: number = ExitCode.ok;
+
+export function buildProgram(controller: AbortController): Command {
+  const program = new Command('kubelab')
+    .description('Run Kubernetes lessons end to end on real k3d and kind clusters, and prove what each teaches.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride();
+
+  const signal = controller.signal;
+
+  reportOptions(imageOptions(clusterOptions(program.command('run')
+    .description('provision the lesson cluster, build and import images, apply, exercise, verify, clean up')
+    .argument('<lesson>', 'lesson id, e.g. lesson-1')
+    .option('--manifests <dir>', "apply these manifests instead of the lesson's own")
+    .option('--keep', 'keep the cluster afterwards (for kubectl, or for `kubelab verify`)')
+    .option('--timeout <seconds>', 'how long each assertion may wait for the cluster', '300'))))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (id: string, flags) => {
+      const lesson = await loadLesson(id);
+      const spec = clusterSpecFor(lesson, flags);
+      const outcome = await runLesson(lesson, {
+        provider: providerFor(spec.provider),
+        spec,
+        images: { baseImage: flags.baseImage, rebuild: Boolean(flags.rebuild) },
+        manifests: flags.manifests,
+        keep: Boolean(flags.keep),
+        assertionTimeoutMs: parseSeconds(flags.timeout, '--timeout'),
+        signal,
+        output: detectOutputMode(Boolean(flags.json)),
+      });
+      actionExitCode = await report(outcome, flags);
+      if (flags.keep && outcome.access) process.stderr.write(`cluster kept: export KUBECONFIG=${outcome.access.kubeconfig}\n`);
+    });
+
+  imageOptions(clusterOptions(program.command('up')
+    .description("provision the lesson's cluster and import its images, apply nothing; follow the course by hand from `kubectl apply`")
+    .argument('<lesson>', 'lesson id')))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (id: string, flags) => {
+      const lesson = await loadLesson(id);
+      const spec = clusterSpecFor(lesson, flags);
+      const access = await upLesson(lesson, {
+        provider: providerFor(spec.provider),
+        spec,
+        images: { baseImage: flags.baseImage, rebuild: Boolean(flags.rebuild) },
+        signal,
+        output: detectOutputMode(false),
+      });
+      process.stdout.write(
+        `cluster ${spec.name} is up\n  context:    ${access.context}\n  kubeconfig: ${access.kubeconfig}\n` +
+          `next: export KUBECONFIG=${access.kubeconfig}; kubectl apply -f manifests/${lesson.manifests}/\n` +
+          `then: kubelab verify ${lesson.id}; when done: kubelab down ${lesson.id}\n`,
+      );
+    });
+
+  reportOptions(program.command('verify')
+    .description("check only the lesson's assertions against a cluster you built (exit 1 names what is wrong)")
+    .argument('<lesson>', 'lesson id')
+    .option('--kubeconfig <file>', "kubeconfig of the cluster (default: the lesson's kubelab cluster)")
+    .option('--context <name>', 'context in that kubeconfig')
+    .option('--name <cluster>', "kubelab cluster name (default: the lesson's)")
+    .addOption(new Option('--provider <name>', 'provider of the kubelab cluster').choices(['k3d', 'kind']))
+    .option('--timeout <seconds>', 'how long each assertion may wait', '60'))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .action(async (id: string, flags) => {
+      const lesson = await loadLesson(id);
+      const spec = clusterSpecFor(lesson, flags);
+      let access;
+      if (flags.kubeconfig || flags.context) {
+        const kubeconfig = flags.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? `${process.env.HOME}/.kube/config`;
+        const existing = providerFor('existing', { kubeconfig, context: flags.context });
+        await existing.ensureAvailable();
+        access = { kubeconfig, context: existing.contextName(spec.name) };
+      } else {
+        const provider = providerFor(spec.provider);
+        await provider.ensureAvailable();
+        if (!(await provider.describe(spec.name, { signal }))) {
+          throw new InputError(`no ${spec.provider} cluster named ${spec.name}`, `create it with \`kubelab up ${id}\`, or pass --kubeconfig/--context`);
+        }
+        access = { kubeconfig: await provider.writeKubeconfig(spec.name, { signal }), context: provider.contextName(spec.name) };
+      }
+      const outcome = await verifyLesson(lesson, access, spec, {
+        assertionTimeoutMs: parseSeconds(flags.timeout, '--timeout'),
+        signal,
+        output: detectOutputMode(Boolean(flags.json)),
+      });
+      actionExitCode = await report(outcome, flags);
+    });
+
+  program.command('down')
+    .description("delete a lesson's cluster (or every cluster kubelab knows with --all)")
+    .argument('[lesson]', 'lesson id')
+    .option('--all', "delete every lesson's cluster that exists")
+    .addOption(new Option('--provider <name>', 'provider').choices(['k3d', 'kind']))
+    .option('--name <cluster>', 'cluster name')
+    .action(async (id: string | undefined, flags) => {
+      if (!id && !flags.all) throw new InputError('down: name a lesson or pass --all');
+      const ids = flags.all ? await lessonIds() : [id!];
+      for (const lessonId of ids) {
+        const spec = clusterSpecFor(await loadLesson(lessonId), flags.all ? { provider: flags.provider } : flags);
+        const provider = providerFor(spec.provider);
+        await provider.ensureAvailable();
+        if (!(await provider.describe(spec.name, { signal }))) {
+          if (!flags.all) process.stdout.write(`no ${spec.provider} cluster ${spec.name}: nothing to delete\n`);
+          continue;
+        }
+        await provider.delete(spec.name, { signal });
+        await removeKubeconfig(spec.name);
+        process.stdout.write(`deleted ${spec.provider} cluster ${spec.name}\n`);
+      }
+    });
+
+  program.command('list')
+    .description('list lessons and the clusters that exist for them')
+    .action(async () => {
+      const rows = ['LESSON      CLUSTER              PROVIDER  NODES      STATE'];
+      for (const id of await lessonIds()) {
+        const lesson = await loadLesson(id);
+        const spec = clusterSpecFor(lesson, {});
+        let state = 'absent';
+        let nodes = `${spec.servers}+${spec.agents}`;
+        try {
+          const observed = await providerFor(spec.provider).describe(spec.name, { signal });
+          if (observed) {
+            state = 'running';
+            nodes = `${observed.servers}+${observed.agents}`;
+          }
+        } catch (error) {
+          state = `unknown (${error instanceof KubelabError ? error.message : 'error'})`;
+        }
+        rows.push(`${id.padEnd(11)} ${spec.name.padEnd(20)} ${spec.provider.padEnd(9)} ${nodes.padEnd(10)} ${state}`);
+        rows.push(`            ${lesson.title}`);
+      }
+      process.stdout.write(rows.join('\n') + '\n');
+    });
+
+  program.command('kubeconfig')
+    .description("print the path of a lesson cluster's kubeconfig (kubelab never edits ~/.kube/config)")
+    .argument('<lesson>', 'lesson id')
+    .option('--name <cluster>', 'cluster name')
+    .action(async (id: string, flags) => {
+      const spec = clusterSpecFor(await loadLesson(id), flags);
+      process.stdout.write(kubeconfigPath(spec.name) + '\n');
+    });
+
+  doctorCommand(program, signal, (code) => (actionExitCode = code));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  const stopListening = abortOnSignals(controller);
+  actionExitCode = ExitCode.ok;
+  try {
+    await buildProgram(controller).parseAsync(argv);
+    return actionExitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; every other commander error is a usage error.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+    }
+    if (controller.signal.aborted) {
+      process.stderr.write('kubelab: interrupted; cleanup done\n');
+      return ExitCode.interrupted;
+    }
+    process.stderr.write(`kubelab: ${describeError(error)}\n`);
+    if (error instanceof KubelabError) return error.exitCode;
+    if (process.env.KUBELAB_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return ExitCode.assertionFailed;
+  } finally {
+    stopListening();
+  }
+}

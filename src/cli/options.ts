@@ -1,0 +1,31 @@
+import { InputError } from '../errors.js';
+import { parsePort, validateClusterName, type ClusterSpec, type ProviderName } from '../cluster/spec.js';
+import { PROVIDERS } from '../cluster/registry.js';
+import type { Lesson } from '../lab/types.js';
+
+export interface ClusterFlags {
+  provider?: string;
+  name?: string;
+  image?: string;
+}
+
+/** The lesson's cluster as data, with the flags that may override it. */
+export function clusterSpecFor(lesson: Lesson, flags: ClusterFlags): ClusterSpec {
+  const provider = (flags.provider ?? lesson.cluster.provider ?? 'k3d') as ProviderName;
+  if (!PROVIDERS.includes(provider) || provider === 'existing') {
+    throw new InputError(`--provider: "${flags.provider}" is not a cluster provider`, 'use k3d or kind');
+  }
+  return {
+    ...lesson.cluster,
+    provider,
+    name: flags.name ? validateClusterName(flags.name, '--name') : lesson.cluster.name,
+    ...(flags.image ? { image: flags.image } : {}),
+  };
+}
+
+export function parseSeconds(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InputError(`${flag}: "${value}" is not a whole number of seconds`);
+  return Number(value) * 1000;
+}
+
+export { parsePort };

@@ -1,0 +1,111 @@
+import { run } from '../util/exec.js';
+import { saveKubeconfig } from './kubeconfig-file.js';
+import { assertDockerReachable } from './docker-check.js';
+import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './provider.js';
+import { formatPortMapping, type ClusterSpec, type ObservedCluster, type PortMapping } from './spec.js';
+import { requireTool } from './tools.js';
+import { collectContainerLogs } from './node-logs.js';
+
+/** The subset of `k3d cluster list -o json` kubelab reads. */
+interface K3dNode {
+  name: string;
+  role: string;
+  portMappings?: Record<string, { HostIp?: string; HostPort?: string }[] | null>;
+}
+interface K3dCluster {
+  name: string;
+  nodes?: K3dNode[];
+}
+
+const K3D_REMEDY = 'install k3d (https://k3d.io) or run `kubelab forge` to build it';
+const API_CONTAINER_PORT = 6443;
+
+/** Published ports of the load balancer (or the server, without one), read back from k3d's JSON. */
+export function observeK3dCluster(cluster: K3dCluster): ObservedCluster {
+  const nodes = cluster.nodes ?? [];
+  const count = (role: string) => nodes.filter((n) => n.role === role).length;
+  const ports: PortMapping[] = [];
+  let apiPort: number | undefined;
+  for (const node of nodes) {
+    for (const [key, bindings] of Object.entries(node.portMappings ?? {})) {
+      const containerPort = Number(key.split('/')[0]);
+      for (const binding of bindings ?? []) {
+        const hostPort = Number(binding.HostPort);
+        if (!hostPort) continue;
+        if (containerPort === API_CONTAINER_PORT && node.role !== 'agent') apiPort = hostPort;
+        else ports.push({ hostIp: binding.HostIp || undefined, hostPort, containerPort, nodeFilter: node.role });
+      }
+    }
+  }
+  return { name: cluster.name, servers: count('server'), agents: count('agent'), ports, apiPort };
+}
+
+/** k3d's CLI arguments for `spec`; the user's kubeconfig is never updated nor switched. */
+export function k3dCreateArgs(spec: ClusterSpec): string[] {
+  const args = ['cluster', 'create', spec.name, '--servers', String(spec.servers), '--agents', String(spec.agents)];
+  for (const port of spec.ports) args.push('-p', formatPortMapping(port));
+  if (spec.apiPort) args.push('--api-port', String(spec.apiPort));
+  for (const k3sArg of spec.k3sArgs) args.push('--k3s-arg', `${k3sArg.arg}@${k3sArg.nodeFilter}`);
+  if (spec.image) args.push('--image', spec.image);
+  args.push('--kubeconfig-update-default=false', '--kubeconfig-switch-context=false', '--wait', '--timeout', '600s');
+  return args;
+}
+
+export class K3dProvider implements ClusterProvider {
+  readonly name = 'k3d' as const;
+
+  private k3d(): string {
+    return requireTool('k3d', K3D_REMEDY);
+  }
+
+  async ensureAvailable(): Promise<void> {
+    this.k3d();
+    await assertDockerReachable();
+  }
+
+  private async clusters(options: ProviderCallOptions = {}): Promise<K3dCluster[]> {
+    const { stdout } = await run(this.k3d(), ['cluster', 'list', '-o', 'json'], { signal: options.signal });
+    return JSON.parse(stdout || '[]') as K3dCluster[];
+  }
+
+  async describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined> {
+    const cluster = (await this.clusters(options)).find((c) => c.name === name);
+    return cluster && observeK3dCluster(cluster);
+  }
+
+  async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
+    await run(this.k3d(), k3dCreateArgs(spec), { signal: options.signal, onLine: options.onLine });
+  }
+
+  async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
+    await run(this.k3d(), ['cluster', 'delete', name], { signal: options.signal, onLine: options.onLine });
+  }
+
+  async list(options?: ProviderCallOptions): Promise<ClusterSummary[]> {
+    return (await this.clusters(options)).map((cluster) => {
+      const observed = observeK3dCluster(cluster);
+      return { name: cluster.name, provider: this.name, servers: observed.servers, agents: observed.agents };
+    });
+  }
+
+  async writeKubeconfig(name: string, options: ProviderCallOptions = {}): Promise<string> {
+    const { stdout } = await run(this.k3d(), ['kubeconfig', 'get', name], { signal: options.signal });
+    return saveKubeconfig(name, stdout);
+  }
+
+  contextName(name: string): string {
+    return `k3d-${name}`;
+  }
+
+  async importImages(name: string, images: string[], options: ProviderCallOptions = {}): Promise<void> {
+    // direct mode streams into each node's containerd and needs no k3d-tools container.
+    await run(this.k3d(), ['image', 'import', ...images, '-c', name, '-m', 'direct'], {
+      signal: options.signal,
+      onLine: options.onLine,
+    });
+  }
+
+  async collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]> {
+    return collectContainerLogs({ label: `k3d.cluster=${name}` }, dir, options);
+  }
+}

@@ -1,0 +1,144 @@
+import { rm, writeFile, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { InputError } from '../errors.js';
+import { run } from '../util/exec.js';
+import { saveKubeconfig } from './kubeconfig-file.js';
+import { assertDockerReachable } from './docker-check.js';
+import { collectContainerLogs, containersWithLabel, parseDockerPorts } from './node-logs.js';
+import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './provider.js';
+import type { ClusterSpec, ObservedCluster, PortMapping } from './spec.js';
+import { requireTool } from './tools.js';
+
+const KIND_REMEDY = 'install kind (https://kind.sigs.k8s.io) or run `kubelab forge` to build it';
+const CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
+const ROLE_LABEL = 'io.x-k8s.kind.role';
+
+/**
+ * kind has no load balancer node: `@loadbalancer` and `server:N` ports go to control-plane N,
+ * `agent:N` to worker N (where the lesson pins its ingress controller with hostPorts).
+ */
+function nodeIndexFor(port: PortMapping, spec: ClusterSpec): { role: 'control-plane' | 'worker'; index: number } {
+  const [kind = '', indexText = '0'] = port.nodeFilter.split(':');
+  const index = Number(indexText);
+  if (kind === 'loadbalancer' || kind === 'server') {
+    if (index < spec.servers) return { role: 'control-plane', index };
+  } else if (kind === 'agent' && index < spec.agents) {
+    return { role: 'worker', index };
+  }
+  throw new InputError(`cluster.ports: node filter "${port.nodeFilter}" matches no kind node of ${spec.name}`);
+}
+
+/** The kind cluster config (kind.x-k8s.io/v1alpha4) that realises `spec`. */
+export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
+  if (spec.k3sArgs.length > 0) {
+    throw new InputError(`cluster.k3sArgs: kind clusters take no k3s arguments (${spec.k3sArgs[0]!.arg})`, 'use provider k3d');
+  }
+  const nodes = [
+    ...Array.from({ length: spec.servers }, () => ({ role: 'control-plane', extraPortMappings: [] as unknown[] })),
+    ...Array.from({ length: spec.agents }, () => ({ role: 'worker', extraPortMappings: [] as unknown[] })),
+  ];
+  for (const port of spec.ports) {
+    const { role, index } = nodeIndexFor(port, spec);
+    const node = nodes[role === 'control-plane' ? index : spec.servers + index]!;
+    node.extraPortMappings.push({
+      containerPort: port.containerPort,
+      hostPort: port.hostPort,
+      listenAddress: port.hostIp ?? '0.0.0.0',
+      protocol: 'TCP',
+    });
+  }
+  return {
+    kind: 'Cluster',
+    apiVersion: 'kind.x-k8s.io/v1alpha4',
+    ...(spec.apiPort ? { networking: { apiServerAddress: '127.0.0.1', apiServerPort: spec.apiPort } } : {}),
+    nodes: nodes.map((node) => (node.extraPortMappings.length ? node : { role: node.role })),
+  };
+}
+
+export class KindProvider implements ClusterProvider {
+  readonly name = 'kind' as const;
+
+  private kind(): string {
+    return requireTool('kind', KIND_REMEDY);
+  }
+
+  async ensureAvailable(): Promise<void> {
+    this.kind();
+    await assertDockerReachable();
+  }
+
+  async describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined> {
+    const nodes = await containersWithLabel(`${CLUSTER_LABEL}=${name}`, options);
+    if (nodes.length === 0) return undefined;
+    const ports: PortMapping[] = [];
+    let apiPort: number | undefined;
+    for (const node of nodes) {
+      for (const p of parseDockerPorts(node.ports)) {
+        if (p.containerPort === 6443 && node.labels[ROLE_LABEL] === 'control-plane') apiPort = p.hostPort;
+        else ports.push({ hostIp: p.hostIp, hostPort: p.hostPort, containerPort: p.containerPort, nodeFilter: node.labels[ROLE_LABEL] ?? '' });
+      }
+    }
+    const count = (role: string) => nodes.filter((n) => n.labels[ROLE_LABEL] === role).length;
+    return { name, servers: count('control-plane'), agents: count('worker'), ports, apiPort };
+  }
+
+  async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'kubelab-kind-'));
+    try {
+      const configFile = join(dir, 'kind-config.yaml');
+      await writeFile(configFile, stringify(kindConfig(spec)));
+      const args = ['create', 'cluster', '--name', spec.name, '--config', configFile, '--wait', '10m'];
+      if (spec.image) args.push('--image', spec.image);
+      // --kubeconfig keeps kind away from ~/.kube/config.
+      args.push('--kubeconfig', join(dir, 'kubeconfig'));
+      await run(this.kind(), args, { signal: options.signal, onLine: options.onLine });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
+    const scratch = await mkdtemp(join(tmpdir(), 'kubelab-kind-'));
+    try {
+      await run(this.kind(), ['delete', 'cluster', '--name', name, '--kubeconfig', join(scratch, 'kubeconfig')], {
+        signal: options.signal,
+        onLine: options.onLine,
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async list(options: ProviderCallOptions = {}): Promise<ClusterSummary[]> {
+    const { stdout } = await run(this.kind(), ['get', 'clusters'], { signal: options.signal });
+    const names = stdout.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('No kind clusters'));
+    const summaries: ClusterSummary[] = [];
+    for (const name of names) {
+      const observed = await this.describe(name, options);
+      summaries.push({ name, provider: this.name, servers: observed?.servers ?? 0, agents: observed?.agents ?? 0 });
+    }
+    return summaries;
+  }
+
+  async writeKubeconfig(name: string, options: ProviderCallOptions = {}): Promise<string> {
+    const { stdout } = await run(this.kind(), ['get', 'kubeconfig', '--name', name], { signal: options.signal });
+    return saveKubeconfig(name, stdout);
+  }
+
+  contextName(name: string): string {
+    return `kind-${name}`;
+  }
+
+  async importImages(name: string, images: string[], options: ProviderCallOptions = {}): Promise<void> {
+    await run(this.kind(), ['load', 'docker-image', ...images, '--name', name], {
+      signal: options.signal,
+      onLine: options.onLine,
+    });
+  }
+
+  async collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]> {
+    return collectContainerLogs({ label: `${CLUSTER_LABEL}=${name}` }, dir, options);
+  }
+}

@@ -1,0 +1,39 @@
+import type { ClusterSpec, ObservedCluster, ProviderName } from './spec.js';
+
+export interface ProviderCallOptions {
+  signal?: AbortSignal;
+  /** Live output of the underlying CLI, a line at a time. */
+  onLine?: (line: string) => void;
+}
+
+export interface ClusterSummary {
+  name: string;
+  provider: ProviderName;
+  servers: number;
+  agents: number;
+}
+
+/**
+ * One seam per cluster technology. Each implementation is one file driving its CLI with argument
+ * arrays; generic logic (reuse or refuse, port checks, waiting for nodes) lives in provision.ts.
+ */
+export interface ClusterProvider {
+  readonly name: ProviderName;
+  /** Throws EnvironmentError (with the remedy) when the provider's tools or docker are missing. */
+  ensureAvailable(): Promise<void>;
+  /** The existing cluster of that name, or undefined. */
+  describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined>;
+  /** Creates the cluster; the caller has checked it does not exist. */
+  create(spec: ClusterSpec, options?: ProviderCallOptions): Promise<void>;
+  /** Deletes the cluster and everything it made (containers, volumes, networks). */
+  delete(name: string, options?: ProviderCallOptions): Promise<void>;
+  list(options?: ProviderCallOptions): Promise<ClusterSummary[]>;
+  /** Writes the cluster's kubeconfig into kubelab's state dir (never ~/.kube) and returns the path. */
+  writeKubeconfig(name: string, options?: ProviderCallOptions): Promise<string>;
+  /** The kubeconfig context name that selects this cluster. */
+  contextName(name: string): string;
+  /** Makes local docker images available to the cluster's container runtime. */
+  importImages(name: string, images: string[], options?: ProviderCallOptions): Promise<void>;
+  /** Collects node logs into `dir` for a failed run's diagnostics; returns the files written. */
+  collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]>;
+}

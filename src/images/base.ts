@@ -1,0 +1,416 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
+import { execa, ExecaError } from 'execa';
+import { EnvironmentError } from '../errors.js';
+import { run, runAllowingFailure } from '../util/exec.js';
+import { assertDockerAvailable, inspectImage, lastLines } from './docker.js';
+
+/**
+ * Local base images, built from Debian packages because nothing can be pulled: debootstrap a
+ * minimal rootfs into a temp dir, then `tar | docker import`. The tag is a short hash of the recipe,
+ * so a changed recipe is a new image and an unchanged one is built once and reused.
+ */
+
+/** Image label holding the full recipe hash. */
+export const RECIPE_LABEL = 'dev.kubelab.recipe';
+export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+/** Bumped when the build procedure below (not a recipe) changes what an image contains. */
+const PROCEDURE = 'kubelab-debootstrap-import-v1';
+
+const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface DebianImageRecipe {
+  /** Image repository; the tag is `${repository}:${recipeHash.slice(0, 12)}`. */
+  repository: string;
+  suite: string;
+  variant: 'minbase' | 'buildd';
+  /** Packages passed to debootstrap --include (plus their dependencies). */
+  packages: readonly string[];
+  /** Symlinks created in the rootfs after debootstrap: [absolute path in the image, target]. */
+  symlinks?: ReadonlyArray<readonly [path: string, target: string]>;
+  /** Text edits after debootstrap: [absolute path, exact text (must occur once), replacement]. */
+  edits?: ReadonlyArray<readonly [path: string, search: string, replace: string]>;
+  /** Dockerfile instructions for `docker import --change` (CMD, ENV, EXPOSE, WORKDIR, ...). */
+  changes: readonly string[];
+}
+
+/**
+ * Python for the course's Flask apps (stands in for python:3.9-alpine). bookworm has
+ * python-is-python3, which provides /usr/bin/python, so the course's `CMD python app.py` works.
+ */
+export const pythonBaseRecipe: DebianImageRecipe = {
+  repository: 'kubelab/python-flask',
+  suite: 'bookworm',
+  variant: 'minbase',
+  packages: ['python3', 'python3-flask', 'gunicorn', 'python-is-python3'],
+  changes: [PATH_ENV, 'ENV LANG=C.UTF-8', 'ENV PYTHONUNBUFFERED=1', 'CMD ["python3"]'],
+};
+
+/**
+ * nginx for lesson 3 (stands in for nginx:latest): Debian's default site on port 80, logs sent to
+ * the container's stdout/stderr as the official image does.
+ */
+export const nginxBaseRecipe: DebianImageRecipe = {
+  repository: 'kubelab/nginx',
+  suite: 'bookworm',
+  variant: 'minbase',
+  packages: ['nginx-light'],
+  symlinks: [
+    ['/var/log/nginx/access.log', '/dev/stdout'],
+    ['/var/log/nginx/error.log', '/dev/stderr'],
+  ],
+  // Log at notice level, as the official image does: nginx then prints "start worker process N"
+  // once it listens, which is the line to wait for.
+  edits: [['/etc/nginx/nginx.conf', '\nerror_log /var/log/nginx/error.log;\n', '\nerror_log /var/log/nginx/error.log notice;\n']],
+  changes: [PATH_ENV, 'EXPOSE 80', 'CMD ["nginx", "-g", "daemon off;"]'],
+};
+
+export interface EnsureImageOptions {
+  /** Rebuild even when an image with this recipe exists. */
+  force?: boolean;
+  signal?: AbortSignal;
+  /** Progress lines (debootstrap's output). */
+  onLine?: (line: string) => void;
+  /** Overrides KUBELAB_DEBIAN_MIRROR and the mirror found in /etc/apt. */
+  mirror?: string;
+}
+
+export interface BaseImageResult {
+  tag: string;
+  imageId: string;
+  skipped: boolean;
+  durationMs: number;
+  sizeBytes: number;
+  recipeHash: string;
+}
+
+export function ensurePythonBase(options: EnsureImageOptions = {}): Promise<BaseImageResult> {
+  return ensureDebianImage(pythonBaseRecipe, options);
+}
+
+export function ensureNginxBase(options: EnsureImageOptions = {}): Promise<BaseImageResult> {
+  return ensureDebianImage(nginxBaseRecipe, options);
+}
+
+export function recipeHash(recipe: DebianImageRecipe): string {
+  const canonical = {
+    procedure: PROCEDURE,
+    repository: recipe.repository,
+    suite: recipe.suite,
+    variant: recipe.variant,
+    packages: [...recipe.packages].sort(),
+    symlinks: recipe.symlinks ?? [],
+    edits: recipe.edits ?? [],
+    changes: recipe.changes,
+  };
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
+}
+
+export function recipeTag(recipe: DebianImageRecipe): string {
+  return `${recipe.repository}:${recipeHash(recipe).slice(0, 12)}`;
+}
+
+/** The python base's tag, without building it (what `--build-arg BASE_IMAGE=` gets). */
+export function pythonBaseTag(): string {
+  return recipeTag(pythonBaseRecipe);
+}
+
+export function nginxBaseTag(): string {
+  return recipeTag(nginxBaseRecipe);
+}
+
+/**
+ * Builds the recipe's image unless a local image with its tag carries the same recipe hash.
+ * The debootstrap dir is removed in all cases (success, failure, abort).
+ */
+export async function ensureDebianImage(recipe: DebianImageRecipe, options: EnsureImageOptions = {}): Promise<BaseImageResult> {
+  const started = performance.now();
+  const hash = recipeHash(recipe);
+  const tag = `${recipe.repository}:${hash.slice(0, 12)}`;
+  await assertDockerAvailable();
+
+  const existing = await inspectImage(tag);
+  if (existing && existing.labels[RECIPE_LABEL] === hash && !options.force) {
+    return { tag, imageId: existing.id, skipped: true, durationMs: performance.now() - started, sizeBytes: existing.sizeBytes, recipeHash: hash };
+  }
+
+  const debootstrap = checkRootfsPrerequisites(tag);
+  const mirror = options.mirror ?? debianMirror(recipe.suite);
+  const rootfs = await mkdtemp(join(tmpdir(), 'kubelab-rootfs-'));
+  try {
+    await bootstrapRootfs(debootstrap, recipe, rootfs, mirror, tag, options);
+    await customizeRootfs(rootfs, recipe);
+    const changes = [...recipe.changes, `LABEL ${RECIPE_LABEL}=${hash}`];
+    const imageId = await importRootfs(rootfs, tag, changes, `kubelab ${recipe.repository} from ${recipe.suite} (${hash})`, options.signal);
+    const info = await inspectImage(tag);
+    if (!info) throw new Error(`docker import reported ${imageId} but ${tag} does not exist`);
+    if (existing && existing.id !== info.id) {
+      // The replaced image is now untagged; drop it unless other images are built on it.
+      await runAllowingFailure('docker', ['image', 'rm', existing.id]);
+    }
+    return { tag, imageId: info.id, skipped: false, durationMs: performance.now() - started, sizeBytes: info.sizeBytes, recipeHash: hash };
+  } finally {
+    await removeRootfs(rootfs);
+  }
+}
+
+/** Root and debootstrap are needed to build (not to reuse) a base; returns debootstrap's path. */
+function checkRootfsPrerequisites(tag: string): string {
+  if (process.platform !== 'linux') {
+    throw new EnvironmentError(`building ${tag} needs Linux (debootstrap)`, 'run kubelab on a Linux machine or VM');
+  }
+  if (process.getuid?.() !== 0) {
+    throw new EnvironmentError(
+      `building ${tag} needs root: debootstrap creates device nodes, chowns files and chroots`,
+      'run this once as root (e.g. `sudo kubelab doctor --fix`); later runs reuse the image',
+    );
+  }
+  // debootstrap lives in /usr/sbin, which is not always on PATH.
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/sbin', '/sbin'];
+  const found = dirs.map((dir) => join(dir, 'debootstrap')).find((path) => existsSync(path));
+  if (!found) {
+    throw new EnvironmentError(`building ${tag} needs debootstrap, which is not installed`, 'apt-get install debootstrap (or `kubelab doctor --fix`)');
+  }
+  return found;
+}
+
+async function bootstrapRootfs(
+  debootstrap: string,
+  recipe: DebianImageRecipe,
+  rootfs: string,
+  mirror: string,
+  tag: string,
+  options: EnsureImageOptions,
+): Promise<void> {
+  const args = [
+    `--variant=${recipe.variant}`,
+    `--include=${[...recipe.packages].sort().join(',')}`,
+    '--components=main',
+    recipe.suite,
+    rootfs,
+    mirror,
+  ];
+  const result = await runAllowingFailure(debootstrap, args, {
+    signal: options.signal,
+    onLine: options.onLine,
+    timeoutMs: 30 * 60_000,
+    env: { DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  if (result.exitCode === 0) return;
+  // debootstrap's own log says more than its stderr.
+  const log = await readFile(join(rootfs, 'debootstrap', 'debootstrap.log'), 'utf8').catch(() => '');
+  const tail = lastLines([result.stdout, result.stderr, log].filter(Boolean).join('\n'), 15);
+  const message = `debootstrap ${recipe.suite} from ${mirror} for ${tag} failed (exit ${result.exitCode}):\n${tail}`;
+  if (/Failed getting release file|Could not resolve|Connection refused|Temporary failure|Network is unreachable|timed out/i.test(tail)) {
+    throw new EnvironmentError(message, `check that ${mirror} is reachable, or set KUBELAB_DEBIAN_MIRROR to a Debian mirror that is`);
+  }
+  throw new Error(message);
+}
+
+/** Recipe symlinks and edits, and apt's caches dropped (they only make the image bigger). */
+async function customizeRootfs(rootfs: string, recipe: DebianImageRecipe): Promise<void> {
+  const root = await realpath(rootfs);
+  for (const [path, target] of recipe.symlinks ?? []) {
+    // Neither the existing part of the parent nor the parent itself may lead out through a symlink.
+    let existing = dirname(path);
+    while (!existsSync(join(root, existing))) existing = dirname(existing);
+    await insideRootfs(root, existing, true);
+    const full = await insideRootfs(root, path);
+    await mkdir(dirname(full), { recursive: true });
+    await insideRootfs(root, dirname(path), true);
+    await rm(full, { force: true });
+    await symlink(target, full);
+  }
+  for (const [path, search, replace] of recipe.edits ?? []) {
+    const full = await insideRootfs(root, path, true);
+    const text = await readFile(full, 'utf8');
+    const count = text.split(search).length - 1;
+    if (count !== 1) throw new Error(`recipe edit of ${path}: expected ${JSON.stringify(search)} once, found it ${count} times`);
+    await writeFile(full, text.replace(search, () => replace));
+  }
+  for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists', 'var/cache/apt']) {
+    const abs = join(root, dir);
+    if (!existsSync(abs)) continue;
+    for (const name of readdirSync(abs, { withFileTypes: true })) {
+      if (name.isFile()) await rm(join(abs, name.name), { force: true });
+    }
+  }
+}
+
+/** `path` (absolute in the image) mapped into the rootfs; refuses '..' and, if `resolve`, links leading outside. */
+async function insideRootfs(root: string, path: string, resolve = false): Promise<string> {
+  if (!isAbsolute(path) || normalize(path) !== path || path.split('/').includes('..')) {
+    throw new Error(`recipe path must be absolute and normalized: ${path}`);
+  }
+  const full = join(root, path);
+  if (resolve) {
+    const real = await realpath(full);
+    if (real !== root && !real.startsWith(root + '/')) throw new Error(`recipe path ${path} leads outside the rootfs (${real})`);
+  }
+  return full;
+}
+
+/** `tar -C rootfs -c . | docker import --change ... - tag`, as two processes joined by a pipe. */
+async function importRootfs(rootfs: string, tag: string, changes: readonly string[], message: string, signal?: AbortSignal): Promise<string> {
+  const tarArgs = [
+    '--create',
+    '--numeric-owner',
+    '--one-file-system',
+    // The runtime mounts its own /dev, /proc and /sys; keep the (empty) mount points only.
+    '--exclude=./dev/*',
+    '--exclude=./proc/*',
+    '--exclude=./sys/*',
+    '--directory',
+    rootfs,
+    '.',
+  ];
+  const importArgs = ['import', ...changes.flatMap((change) => ['--change', change]), '--message', message, '-', tag];
+  try {
+    const tar = execa('tar', tarArgs, {
+      cancelSignal: signal,
+      forceKillAfterDelay: 5000,
+      // stdout (the archive) goes through the pipe only; stderr is kept for the error message.
+      buffer: { stdout: false, stderr: true },
+    });
+    const imported = await tar.pipe('docker', importArgs, { cancelSignal: signal, forceKillAfterDelay: 5000 });
+    const id = String(imported.stdout).trim().split('\n').pop() ?? '';
+    if (!id.startsWith('sha256:')) throw new Error(`docker import printed no image id: ${imported.stdout}`);
+    return id;
+  } catch (error) {
+    if (error instanceof ExecaError) {
+      if (error.isCanceled) throw Object.assign(new Error(`importing ${tag} was cancelled`), { name: 'AbortError' });
+      throw new Error(`tar | docker import ${tag} failed: ${error.shortMessage}\n${lastLines(String(error.stderr ?? ''), 8)}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Removes a debootstrap dir. If debootstrap was killed it can leave /proc, /sys or /dev binds
+ * mounted inside: unmount them first, and never delete across a mount (rm --one-file-system).
+ */
+export async function removeRootfs(rootfs: string): Promise<void> {
+  if (!existsSync(rootfs)) return;
+  const root = await realpath(rootfs);
+  for (const mount of mountsUnder(root)) await runAllowingFailure('umount', ['--lazy', mount]);
+  const left = mountsUnder(root);
+  if (left.length > 0) throw new Error(`not deleting ${root}: still mounted inside: ${left.join(', ')}`);
+  await run('rm', ['-rf', '--one-file-system', '--', root]);
+}
+
+/** Mount points below `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+  return text
+    .split('\n')
+    .map((line) => unescape(line.split(' ')[4] ?? ''))
+    .filter((point) => point.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+}
+
+export interface AptSourceFile {
+  name: string;
+  text: string;
+}
+
+/**
+ * The Debian mirror to debootstrap from: KUBELAB_DEBIAN_MIRROR, else the mirror this machine's apt
+ * uses for `suite` (or any Debian mirror apt uses), else deb.debian.org.
+ */
+export function debianMirror(suite = 'bookworm'): string {
+  const fromEnv = process.env.KUBELAB_DEBIAN_MIRROR?.trim();
+  if (fromEnv) return fromEnv.replace(/\/+$/, '');
+  return mirrorFromAptSources(readAptSources(), suite) ?? DEFAULT_DEBIAN_MIRROR;
+}
+
+/** /etc/apt/sources.list and sources.list.d/*.list|*.sources (the files apt itself reads). */
+export function readAptSources(aptDir = '/etc/apt'): AptSourceFile[] {
+  const files: AptSourceFile[] = [];
+  const add = (path: string) => {
+    try {
+      files.push({ name: path, text: readFileSync(path, 'utf8') });
+    } catch {
+      // unreadable or vanished: skip it, as apt would complain but we need not
+    }
+  };
+  add(join(aptDir, 'sources.list'));
+  let names: string[] = [];
+  try {
+    names = readdirSync(join(aptDir, 'sources.list.d')).sort();
+  } catch {
+    names = [];
+  }
+  for (const name of names) if (/\.(list|sources)$/.test(name)) add(join(aptDir, 'sources.list.d', name));
+  return files;
+}
+
+interface AptEntry {
+  uris: string[];
+  suites: string[];
+  components: string[];
+}
+
+/** Picks a mirror from apt source files: one serving `suite`'s main first, then any `.../debian`. */
+export function mirrorFromAptSources(files: readonly AptSourceFile[], suite: string): string | undefined {
+  const entries = files.flatMap((file) => (file.name.endsWith('.sources') ? parseDeb822(file.text) : parseOneLine(file.text)));
+  const usable = (uri: string) => /^(https?|file):\/\//.test(uri) && !/security/.test(uri);
+  const clean = (uri: string) => uri.replace(/\/+$/, '');
+  for (const entry of entries) {
+    if (!entry.suites.includes(suite) || (entry.components.length > 0 && !entry.components.includes('main'))) continue;
+    const uri = entry.uris.find(usable);
+    if (uri) return clean(uri);
+  }
+  for (const entry of entries) {
+    const uri = entry.uris.find((u) => usable(u) && /\/debian\/?$/.test(u));
+    if (uri) return clean(uri);
+  }
+  return undefined;
+}
+
+function parseOneLine(text: string): AptEntry[] {
+  const entries: AptEntry[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    const match = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)(?:\s+(.*))?$/.exec(line);
+    if (!match) continue;
+    entries.push({ uris: [match[1]!], suites: [match[2]!], components: (match[3] ?? '').split(/\s+/).filter(Boolean) });
+  }
+  return entries;
+}
+
+function parseDeb822(text: string): AptEntry[] {
+  const entries: AptEntry[] = [];
+  const paragraphs = text
+    .split('\n')
+    .filter((line) => !line.startsWith('#'))
+    .join('\n')
+    .split(/\n\s*\n/);
+  for (const paragraph of paragraphs) {
+    const fields = new Map<string, string>();
+    let last: string | undefined;
+    for (const line of paragraph.split('\n')) {
+      if (/^\s/.test(line) && last) {
+        fields.set(last, `${fields.get(last)} ${line.trim()}`);
+        continue;
+      }
+      const match = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+      if (!match) continue;
+      last = match[1]!.toLowerCase();
+      fields.set(last, match[2]!.trim());
+    }
+    const list = (key: string) => (fields.get(key) ?? '').split(/\s+/).filter(Boolean);
+    if (!list('types').includes('deb')) continue;
+    if (/^(no|false)$/i.test(fields.get('enabled') ?? '')) continue;
+    entries.push({ uris: list('uris'), suites: list('suites'), components: list('components') });
+  }
+  return entries;
+}

@@ -1,0 +1,81 @@
+import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import { InputError } from '../errors.js';
+import type { Kube } from './client.js';
+import { Discovery } from './discovery.js';
+import type { Manifest } from './manifests.js';
+
+export interface AppliedObject {
+  manifest: Manifest;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  /** When the API server stored it (the first hop of a trace). */
+  appliedAt: Date;
+}
+
+const FIELD_MANAGER = 'kubelab';
+
+function apiMessage(error: unknown): string {
+  if (error instanceof ApiException) {
+    try {
+      return (JSON.parse(String(error.body)) as { message?: string }).message ?? String(error.body);
+    } catch {
+      return String(error.body);
+    }
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isMissingNamespace(error: unknown, namespaces: Set<string>): boolean {
+  if (!(error instanceof ApiException) || error.code !== 404) return false;
+  return [...namespaces].some((ns) => apiMessage(error).includes(`namespaces "${ns}" not found`));
+}
+
+/** Kinds that others live in go first, so one apply of a whole lesson works in any file order. */
+const ORDER = ['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ConfigMap', 'Secret'];
+const rank = (m: Manifest) => (ORDER.includes(m.kind) ? ORDER.indexOf(m.kind) : ORDER.length);
+
+/**
+ * Server-side applies `manifests` in two passes: a dry run of everything (unknown kinds, schema and
+ * validation errors surface with file:line before anything is created), then the real apply.
+ */
+export async function applyManifests(kube: Kube, manifests: Manifest[], defaultNamespace = 'default'): Promise<AppliedObject[]> {
+  const discovery = new Discovery(kube.config);
+  const ordered = [...manifests].sort((a, b) => rank(a) - rank(b));
+  const created = new Set(ordered.filter((m) => m.kind === 'Namespace').map((m) => m.name));
+  const prepared: { manifest: Manifest; spec: KubernetesObject; namespace?: string }[] = [];
+  for (const manifest of ordered) {
+    const info = await discovery.resource(manifest.apiVersion, manifest.kind);
+    if (!info) {
+      const served = await discovery.hasApiVersion(manifest.apiVersion);
+      throw new InputError(
+        served
+          ? `${manifest.source}: kind "${manifest.kind}" is not served in apiVersion "${manifest.apiVersion}"`
+          : `${manifest.source}: apiVersion "${manifest.apiVersion}" is not served by this cluster (kind ${manifest.kind})`,
+      );
+    }
+    const namespace = info.namespaced ? (manifest.namespace ?? defaultNamespace) : undefined;
+    const spec = { ...manifest.body, metadata: { ...manifest.body.metadata, ...(namespace ? { namespace } : {}) } } as KubernetesObject;
+    prepared.push({ manifest, spec, namespace });
+  }
+  for (const { manifest, spec } of prepared) {
+    try {
+      await kube.objects.patch(spec, undefined, 'All', FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    } catch (error) {
+      if (isMissingNamespace(error, created)) continue; // made by an earlier document of this apply
+      throw new InputError(`${manifest.source}: ${manifest.kind} ${manifest.name} rejected by the API server: ${apiMessage(error)}`);
+    }
+  }
+  const applied: AppliedObject[] = [];
+  for (const { manifest, spec, namespace } of prepared) {
+    const result = await kube.objects.patch(spec, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    applied.push({
+      manifest,
+      namespace,
+      uid: result.metadata?.uid,
+      resourceVersion: result.metadata?.resourceVersion,
+      appliedAt: new Date(),
+    });
+  }
+  return applied;
+}

@@ -1,0 +1,127 @@
+import { Watch, type KubernetesObject } from '@kubernetes/client-node';
+import { TimeoutError } from '../errors.js';
+import { getRaw } from './client.js';
+import type { Kube } from './client.js';
+import { Discovery } from './discovery.js';
+
+export interface WatchTarget {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface WaitOptions<T extends KubernetesObject, R> {
+  /** What is awaited, in words: it heads the timeout message. */
+  description: string;
+  target: WatchTarget;
+  /** Sees every object of the target after each change; a non-undefined result ends the wait. */
+  until: (objects: T[]) => R | undefined;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** What to show when time runs out (events, pod states, logs). */
+  diagnose?: () => Promise<string>;
+}
+
+interface ListResponse<T> {
+  metadata: { resourceVersion: string };
+  items: T[];
+}
+
+const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+
+/**
+ * Waits for a condition over a set of objects: one LIST for the current state, then a WATCH from its
+ * resourceVersion. A server-side close re-watches from the last version seen; 410 Gone re-lists.
+ * No polling: the predicate runs only when the API server reports a change.
+ */
+export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options: WaitOptions<T, R>): Promise<R> {
+  const discovery = new Discovery(kube.config);
+  const { target } = options;
+  const path = await discovery.collectionPath(target.apiVersion, target.kind, target.namespace);
+  const query: Record<string, string> = {};
+  if (target.labelSelector) query.labelSelector = target.labelSelector;
+  if (target.fieldSelector) query.fieldSelector = target.fieldSelector;
+  const store = new Map<string, T>();
+  const watch = new Watch(kube.config);
+
+  return new Promise<R>((resolve, reject) => {
+    let settled = false;
+    let current: AbortController | undefined;
+    let resourceVersion = '';
+
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      current?.abort();
+      outcome();
+    };
+    const check = () => {
+      try {
+        const result = options.until([...store.values()]);
+        if (result !== undefined) finish(() => resolve(result));
+      } catch (error) {
+        finish(() => reject(error));
+      }
+    };
+    const list = async () => {
+      const qs = new URLSearchParams(query).toString();
+      const body = JSON.parse(await getRaw(kube.config, qs ? `${path}?${qs}` : path)) as ListResponse<T>;
+      store.clear();
+      for (const item of body.items) store.set(keyOf(item), item);
+      resourceVersion = body.metadata.resourceVersion;
+      check();
+    };
+    const startWatch = async (): Promise<void> => {
+      if (settled) return;
+      current = await watch.watch(
+        path,
+        { ...query, resourceVersion, allowWatchBookmarks: true },
+        (phase, object: T) => {
+          if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
+          if (phase === 'BOOKMARK') return;
+          if (phase === 'DELETED') store.delete(keyOf(object));
+          else if (phase === 'ADDED' || phase === 'MODIFIED') store.set(keyOf(object), object);
+          else if (phase === 'ERROR') {
+            // 410 Gone: our version is too old; list again and resume.
+            resourceVersion = '';
+            void restart();
+            return;
+          }
+          check();
+        },
+        (error: unknown) => {
+          if (settled) return;
+          if (error && (error as Error).name !== 'AbortError') {
+            // A broken connection: the store may have missed changes, so list again.
+            resourceVersion = '';
+          }
+          void restart();
+        },
+      );
+    };
+    const restart = async () => {
+      if (settled) return;
+      try {
+        current?.abort();
+        if (!resourceVersion) await list();
+        await startWatch();
+      } catch (error) {
+        finish(() => reject(error));
+      }
+    };
+    const onAbort = () => finish(() => reject(options.signal!.reason));
+    const timer = setTimeout(async () => {
+      const diagnostic = options.diagnose ? await options.diagnose().catch((e: Error) => `(diagnosis failed: ${e.message})`) : '';
+      finish(() =>
+        reject(new TimeoutError(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${options.description}`, diagnostic)),
+      );
+    }, options.timeoutMs);
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    void restart();
+  });
+}

@@ -1,0 +1,76 @@
+import type { ClusterSpec } from '../cluster/spec.js';
+import type { ImageRef } from '../images/lesson-images.js';
+import type { ClusterAccess, Kube } from '../kube/client.js';
+import type { CleanupStack } from '../util/cleanup.js';
+
+/** What every step and assertion of a lesson gets. */
+export interface LessonContext {
+  kube: Kube;
+  access: ClusterAccess;
+  cluster: ClusterSpec;
+  /** The namespace the lesson's objects live in. */
+  namespace: string;
+  signal: AbortSignal;
+  /** A line of progress under the current step. */
+  log: (line: string) => void;
+  cleanup: CleanupStack;
+  /** How long an assertion may wait for the cluster to reach the state it checks. */
+  assertionTimeoutMs: number;
+  /** A private (0700) directory for this run; removed at cleanup. */
+  workDir: string;
+  /** What exercise steps measured, for the assertions and the report (e.g. a load result). */
+  evidence: Map<string, unknown>;
+}
+
+export interface Observation {
+  pass: boolean;
+  /** The evidence: what the cluster actually showed. */
+  observed: string;
+  /** On failure: events, pod states and logs that explain it. */
+  diagnostic?: string;
+}
+
+/** A named claim the lesson proves, e.g. "Service myapp-service has a ready endpoint on port 5000". */
+export interface Assertion {
+  name: string;
+  /** The expected value, in words. */
+  expected: string;
+  check: (context: LessonContext) => Promise<Observation>;
+}
+
+export interface AssertionResult {
+  name: string;
+  pass: boolean;
+  expected: string;
+  observed: string;
+  durationMs: number;
+  /** Cluster state at failure time (events, pods, logs). */
+  diagnostic?: string;
+}
+
+/** A step that acts on the cluster between apply and verify (load, kubectl-like actions). */
+export interface ExerciseStep {
+  title: string;
+  run: (context: LessonContext) => Promise<void>;
+}
+
+export type LessonClusterSpec = Omit<ClusterSpec, 'provider'> & { provider?: ClusterSpec['provider'] };
+
+/** A lesson: its cluster, images and manifests as data, then exercise steps and named assertions. */
+export interface Lesson {
+  id: string;
+  title: string;
+  /** One paragraph: what the learner sees happen. */
+  summary: string;
+  cluster: LessonClusterSpec;
+  images: ImageRef[];
+  /** Folder under manifests/ (overridden by --manifests). */
+  manifests: string;
+  namespace: string;
+  exercise: ExerciseStep[];
+  assertions: Assertion[];
+}
+
+export function defineLesson(lesson: Lesson): Lesson {
+  return lesson;
+}

@@ -1,0 +1,24 @@
+import type { LessonOutcome } from '../lab/runner.js';
+
+/** The closing lines of a run: each assertion with its evidence, then a count line. */
+export function formatSummary(outcome: LessonOutcome): string {
+  const lines = [`${outcome.lesson} on ${outcome.cluster}:`];
+  for (const r of outcome.results) {
+    lines.push(`  ${r.pass ? 'PASS' : 'FAIL'}  ${r.name}`);
+    lines.push(`        observed: ${r.observed}`);
+    if (!r.pass) {
+      lines.push(`        expected: ${r.expected}`);
+      if (r.diagnostic) lines.push(...r.diagnostic.split('\n').map((l) => `        | ${l}`));
+    }
+  }
+  for (const failure of outcome.cleanupFailures) lines.push(`  cleanup failed: ${failure}`);
+  const passed = outcome.results.filter((r) => r.pass).length;
+  lines.push(`${passed} passed, ${outcome.results.length - passed} failed (${(outcome.durationMs / 1000).toFixed(1)}s)`);
+  return lines.join('\n');
+}
+
+/** The machine-readable report of `--json`. */
+export function toJson(outcome: LessonOutcome): string {
+  const { access, ...rest } = outcome;
+  return JSON.stringify({ ...rest, kubeconfig: access?.kubeconfig, context: access?.context, passed: outcome.results.every((r) => r.pass) }, null, 2);
+}

@@ -1,0 +1,73 @@
+import { execa, ExecaError, type Options } from 'execa';
+import { EnvironmentError } from '../errors.js';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called for each line of combined output, for live progress. */
+  onLine?: (line: string) => void;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/**
+ * Runs a program with an argument array (never a shell string) and throws on a non-zero exit,
+ * with the command's stderr tail in the message. A missing binary becomes an EnvironmentError.
+ */
+export async function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const result = await runAllowingFailure(file, args, options);
+  if (result.exitCode !== 0) {
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-8).join('\n');
+    throw new Error(`${file} ${args.join(' ')} exited with ${result.exitCode}: ${tail}`);
+  }
+  return result;
+}
+
+/** Like run(), but a non-zero exit is returned, not thrown. */
+export async function runAllowingFailure(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const execaOptions: Options = {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: true,
+    input: options.input,
+    timeout: options.timeoutMs,
+    cancelSignal: options.signal,
+    forceKillAfterDelay: 5000,
+    reject: false,
+    stripFinalNewline: true,
+    lines: false,
+  };
+  const child = execa(file, [...args], { ...execaOptions, all: options.onLine !== undefined });
+  if (options.onLine && child.all) {
+    const onLine = options.onLine;
+    child.all.setEncoding('utf8');
+    let partial = '';
+    child.all.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) onLine(line);
+    });
+  }
+  const result = await child;
+  if (result instanceof ExecaError || result.failed) {
+    const code = (result as { code?: string }).code;
+    if (code === 'ENOENT') throw new EnvironmentError(`${file} is not installed (not found on PATH)`, 'run `kubelab doctor`');
+    if (result.isCanceled) throw Object.assign(new Error(`${file} was cancelled`), { name: 'AbortError' });
+  }
+  return {
+    stdout: String(result.stdout ?? ''),
+    stderr: String(result.stderr ?? ''),
+    exitCode: result.exitCode ?? (result.isTerminated ? 128 : 1),
+  };
+}

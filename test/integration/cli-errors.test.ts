@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { packageRoot } from '../../src/util/paths.js';
+
+// Runs the built CLI as a real process: exit codes, stderr and leftovers are what a user gets.
+const cli = join(packageRoot(), 'bin', 'kubelab.js');
+let home: string;
+let emptyTools: string;
+
+async function kubelab(args: string[], env: Record<string, string> = {}) {
+  const result = await execa(process.execPath, [cli, ...args], {
+    reject: false,
+    env: { KUBELAB_HOME: home, KUBELAB_TOOLS: emptyTools, CI: 'true', ...env },
+    timeout: 120_000,
+  });
+  return { code: result.exitCode, stderr: String(result.stderr), stdout: String(result.stdout) };
+}
+
+async function leftovers(): Promise<string[]> {
+  const temps = (await readdir(tmpdir())).filter((f) => f.startsWith('kubelab-'));
+  const state = await readdir(home).catch(() => [] as string[]);
+  return [...temps, ...state.map((f) => `state:${f}`)];
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'kubelab-test-home-'));
+  emptyTools = await mkdtemp(join(tmpdir(), 'kubelab-test-tools-'));
+});
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+  await rm(emptyTools, { recursive: true, force: true });
+});
+
+describe('bad input: one line naming the culprit, exit 2, nothing left behind', () => {
+  let badManifests: string;
+  beforeAll(async () => {
+    badManifests = join(home, 'bad');
+    await mkdir(badManifests);
+    await writeFile(join(badManifests, 'deploy.yaml'), 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  labels: {}\nspec: {}\n');
+  });
+
+  test.each([
+    [['run', 'lesson-9'], /unknown lesson "lesson-9"/],
+    [['run', 'lesson-1', '--frobnicate'], /unknown option '--frobnicate'/],
+    [['run', 'lesson-1', '--provider', 'minikube'], /--provider.*minikube/],
+    [['run', 'lesson-1', '--timeout', 'soon'], /--timeout: "soon" is not a whole number of seconds/],
+    [['run', 'lesson-1', '--name', 'Bad_Name'], /--name: "Bad_Name" is not a valid cluster name/],
+    [['run', 'lesson-1', '--manifests', '/nonexistent/manifests'], /--manifests: \/nonexistent\/manifests does not exist/],
+    [['verify', 'lesson-1', '--kubeconfig', '/nonexistent/kubeconfig'], /--kubeconfig: \/nonexistent\/kubeconfig does not exist/],
+    [['down'], /down: name a lesson or pass --all/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('kubelab %j', async (args, message) => {
+    const before = await leftovers();
+    const result = await kubelab(args as string[]);
+    expect(result.stderr).toMatch(message);
+    expect(result.code).toBe(2);
+    expect(await leftovers()).toEqual(before);
+  });
+
+  test('malformed manifest: names the file, the line and the field', async () => {
+    const result = await kubelab(['run', 'lesson-1', '--manifests', badManifests]);
+    expect(result.stderr).toMatch(/bad\/deploy\.yaml:1: field "metadata\.name" is missing \(Deployment\)/);
+    expect(result.code).toBe(2);
+  });
+
+  test('a kubeconfig without the requested context', async () => {
+    const kubeconfig = join(home, 'kubeconfig.yaml');
+    await writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: real, context: {cluster: c, user: u}}]\ncurrent-context: real\n');
+    const result = await kubelab(['verify', 'lesson-1', '--kubeconfig', kubeconfig, '--context', 'imaginary']);
+    expect(result.stderr).toMatch(/--context: "imaginary" is not in .*kubeconfig\.yaml \(contexts: real\)/);
+    expect(result.code).toBe(2);
+  });
+});
+
+describe('environment missing: exit 3 with the remedy', () => {
+  test('k3d not installed', async () => {
+    const result = await kubelab(['run', 'lesson-1'], { PATH: '/usr/bin:/bin' });
+    expect(result.stderr).toMatch(/k3d is not installed .*\n  fix: .*kubelab forge/);
+    expect(result.code).toBe(3);
+  });
+
+  test('docker daemon not running', async () => {
+    const result = await kubelab(['doctor', 'lesson-1'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(result.stdout).toMatch(/FAIL  docker daemon .*not reachable/);
+    expect(result.stdout).toMatch(/fix: start dockerd/);
+    expect(result.code).toBe(3);
+  });
+
+  describe('a port the lesson needs is taken', () => {
+    let server: Server;
+    beforeAll(async () => {
+      server = createServer();
+      await new Promise<void>((resolve) => server.listen(8081, '127.0.0.1', resolve));
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => server.close(resolve));
+    });
+    test('doctor names the port', async () => {
+      const result = await kubelab(['doctor', 'lesson-1']);
+      expect(result.stdout).toMatch(/FAIL  port 8081 \(lesson-1\)\s+in use/);
+      expect(result.code).toBe(3);
+    });
+  });
+});
+
+describe('help and usage', () => {
+  test('run --help documents the flags and the exit codes', async () => {
+    const result = await kubelab(['run', 'lesson-1', '--help']);
+    expect(result.code).toBe(0);
+    for (const flag of ['--provider', '--keep', '--manifests', '--json', '--junit', '--base-image']) expect(result.stdout).toContain(flag);
+    expect(result.stdout).toMatch(/130\s+interrupted/);
+  });
+  test('every command has --help', async () => {
+    for (const command of ['run', 'up', 'verify', 'down', 'list', 'kubeconfig', 'doctor']) {
+      expect((await kubelab([command, '--help'])).code).toBe(0);
+    }
+  });
+  test('kubeconfig prints a path in kubelab state, never ~/.kube', async () => {
+    const result = await kubelab(['kubeconfig', 'lesson-1']);
+    expect(result.stdout.trim()).toBe(join(home, 'kubeconfigs', 'yadoc-exposed.yaml'));
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, test } from '@jest/globals';
+import { clusterMismatches, formatPortMapping, parseNodeArg, parsePortMapping, type ClusterSpec } from '../../src/cluster/spec.js';
+import { InputError } from '../../src/errors.js';
+import { k3dCreateArgs, observeK3dCluster } from '../../src/cluster/k3d.js';
+import { kindConfig } from '../../src/cluster/kind.js';
+import { parseDockerPorts } from '../../src/cluster/node-logs.js';
+
+const course: ClusterSpec = {
+  provider: 'k3d',
+  name: 'yadoc-exposed',
+  servers: 1,
+  agents: 3,
+  ports: [parsePortMapping('8081:80@loadbalancer')],
+  k3sArgs: [],
+};
+
+describe('port mappings in k3d syntax', () => {
+  test('parses the course mapping and prints it back', () => {
+    expect(parsePortMapping('8081:80@loadbalancer')).toEqual({ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' });
+    expect(formatPortMapping(parsePortMapping('127.0.0.1:8082:80@server:0'))).toBe('127.0.0.1:8082:80@server:0');
+  });
+  test.each(['8081', '80a:80@loadbalancer', '8081:70000@loadbalancer', '8081:80@', 'a:b:c:d@x'])('rejects %s naming the flag', (text) => {
+    expect(() => parsePortMapping(text, '--port')).toThrow(InputError);
+    expect(() => parsePortMapping(text, '--port')).toThrow(/--port/);
+  });
+  test('k3s args need a node filter', () => {
+    expect(parseNodeArg('--cluster-init@server:0')).toEqual({ arg: '--cluster-init', nodeFilter: 'server:0' });
+    expect(() => parseNodeArg('--cluster-init')).toThrow(/ARG@NODEFILTER/);
+  });
+});
+
+describe('reuse or refuse an existing cluster', () => {
+  test('a matching cluster can be reused', () => {
+    expect(clusterMismatches(course, { name: 'yadoc-exposed', servers: 1, agents: 3, ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }] })).toEqual([]);
+  });
+  test('each difference is named', () => {
+    const problems = clusterMismatches({ ...course, apiPort: 6550 }, { name: 'yadoc-exposed', servers: 1, agents: 1, ports: [], apiPort: 41000 });
+    expect(problems).toEqual(['agents: want 3, has 1', 'port 8081:80@loadbalancer is not published', 'api port: want 6550, has 41000']);
+  });
+});
+
+describe('k3d', () => {
+  test('create arguments never touch the default kubeconfig', () => {
+    const args = k3dCreateArgs({ ...course, apiPort: 6551, k3sArgs: [parseNodeArg('--cluster-init@server:0')] });
+    expect(args.slice(0, 7)).toEqual(['cluster', 'create', 'yadoc-exposed', '--servers', '1', '--agents', '3']);
+    expect(args).toEqual(expect.arrayContaining(['-p', '8081:80@loadbalancer', '--api-port', '6551', '--k3s-arg', '--cluster-init@server:0']));
+    expect(args).toContain('--kubeconfig-update-default=false');
+    expect(args).toContain('--kubeconfig-switch-context=false');
+  });
+  test('reads roles and published ports back from `k3d cluster list -o json`', () => {
+    const observed = observeK3dCluster({
+      name: 'yadoc-exposed',
+      nodes: [
+        { name: 'k3d-yadoc-exposed-server-0', role: 'server', portMappings: {} },
+        ...[0, 1, 2].map((i) => ({ name: `k3d-yadoc-exposed-agent-${i}`, role: 'agent' })),
+        {
+          name: 'k3d-yadoc-exposed-serverlb',
+          role: 'loadbalancer',
+          portMappings: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8081' }], '6443/tcp': [{ HostIp: '0.0.0.0', HostPort: '6550' }] },
+        },
+      ],
+    });
+    expect(observed).toMatchObject({ servers: 1, agents: 3, apiPort: 6550, ports: [{ hostPort: 8081, containerPort: 80 }] });
+  });
+});
+
+describe('kind', () => {
+  test('maps @loadbalancer to the first control-plane node and the API port to 127.0.0.1', () => {
+    const config = kindConfig({ ...course, provider: 'kind', apiPort: 6550 }) as { nodes: { role: string; extraPortMappings?: unknown[] }[]; networking: unknown };
+    expect(config.nodes.map((n) => n.role)).toEqual(['control-plane', 'worker', 'worker', 'worker']);
+    expect(config.nodes[0]!.extraPortMappings).toEqual([{ containerPort: 80, hostPort: 8081, listenAddress: '0.0.0.0', protocol: 'TCP' }]);
+    expect(config.networking).toEqual({ apiServerAddress: '127.0.0.1', apiServerPort: 6550 });
+  });
+  test('refuses k3s arguments and unknown node filters', () => {
+    expect(() => kindConfig({ ...course, provider: 'kind', k3sArgs: [parseNodeArg('--cluster-init@server:0')] })).toThrow(/cluster.k3sArgs/);
+    expect(() => kindConfig({ ...course, provider: 'kind', ports: [parsePortMapping('9000:80@agent:7')] })).toThrow(/agent:7/);
+  });
+  test('parses docker port summaries, collapsing the IPv6 duplicate', () => {
+    expect(parseDockerPorts('0.0.0.0:8081->80/tcp, :::8081->80/tcp, 127.0.0.1:6550->6443/tcp')).toEqual([
+      { hostIp: '0.0.0.0', hostPort: 8081, containerPort: 80 },
+      { hostIp: '127.0.0.1', hostPort: 6550, containerPort: 6443 },
+    ]);
+  });
+});
