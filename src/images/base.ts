@@ -18,7 +18,7 @@ import { assertDockerAvailable, inspectImage, lastLines } from './docker.js';
 export const RECIPE_LABEL = 'dev.kubelab.recipe';
 export const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 /** Bumped when the build procedure below (not a recipe) changes what an image contains. */
-const PROCEDURE = 'kubelab-debootstrap-import-v1';
+const PROCEDURE = 'kubelab-debootstrap-import-v2';
 
 const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -193,12 +193,9 @@ async function bootstrapRootfs(
     rootfs,
     mirror,
   ];
-  const result = await runAllowingFailure(debootstrap, args, {
-    signal: options.signal,
-    onLine: options.onLine,
-    timeoutMs: 30 * 60_000,
-    env: { DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  const result = await runProcessGroup(debootstrap, args, { signal: options.signal, onLine: options.onLine, timeoutMs: 30 * 60_000 });
+  if (result.aborted) throw Object.assign(new Error(`building ${tag} was cancelled`), { name: 'AbortError' });
+  if (result.timedOut) throw new Error(`debootstrap ${recipe.suite} for ${tag} did not finish within 30 minutes (mirror ${mirror})`);
   if (result.exitCode === 0) return;
   // debootstrap's own log says more than its stderr.
   const log = await readFile(join(rootfs, 'debootstrap', 'debootstrap.log'), 'utf8').catch(() => '');
@@ -208,6 +205,79 @@ async function bootstrapRootfs(
     throw new EnvironmentError(message, `check that ${mirror} is reachable, or set KUBELAB_DEBIAN_MIRROR to a Debian mirror that is`);
   }
   throw new Error(message);
+}
+
+interface GroupResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  aborted: boolean;
+  timedOut: boolean;
+}
+
+/**
+ * Runs debootstrap as the leader of its own process group, so that an abort or a timeout stops
+ * the whole tree (dpkg and maintainer scripts running in the chroot), not only the shell script:
+ * an orphaned dpkg would keep writing into the rootfs that is being deleted.
+ */
+async function runProcessGroup(
+  file: string,
+  args: readonly string[],
+  options: { signal?: AbortSignal; onLine?: (line: string) => void; timeoutMs: number },
+): Promise<GroupResult> {
+  if (options.signal?.aborted) return { exitCode: 130, stdout: '', stderr: '', aborted: true, timedOut: false };
+  const child = execa(file, [...args], {
+    detached: true,
+    reject: false,
+    all: true,
+    extendEnv: true,
+    env: { DEBIAN_FRONTEND: 'noninteractive' },
+    stdin: 'ignore',
+  });
+  let stopped: 'aborted' | 'timedOut' | undefined;
+  const killGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // ESRCH: the group is already gone
+    }
+  };
+  let escalation: NodeJS.Timeout | undefined;
+  const stop = (why: 'aborted' | 'timedOut') => {
+    stopped ??= why;
+    killGroup('SIGTERM');
+    escalation ??= setTimeout(() => killGroup('SIGKILL'), 5000);
+  };
+  const onAbort = () => stop('aborted');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const deadline = setTimeout(() => stop('timedOut'), options.timeoutMs);
+  if (options.onLine && child.all) {
+    const onLine = options.onLine;
+    let partial = '';
+    child.all.setEncoding('utf8');
+    child.all.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) onLine(line);
+    });
+  }
+  try {
+    const result = await child;
+    // The leader is gone; make sure nothing it started in the chroot outlives it.
+    if (stopped) killGroup('SIGKILL');
+    if (result.code === 'ENOENT') throw new EnvironmentError(`${file} is not installed`, 'apt-get install debootstrap');
+    return {
+      exitCode: result.exitCode ?? 128,
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      aborted: stopped === 'aborted',
+      timedOut: stopped === 'timedOut',
+    };
+  } finally {
+    clearTimeout(deadline);
+    clearTimeout(escalation);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Recipe symlinks and edits, and apt's caches dropped (they only make the image bigger). */
@@ -223,6 +293,12 @@ async function customizeRootfs(rootfs: string, recipe: DebianImageRecipe): Promi
     await insideRootfs(root, dirname(path), true);
     await rm(full, { force: true });
     await symlink(target, full);
+  }
+  // debootstrap copies the build host's resolv.conf and hostname; the runtime supplies its own.
+  for (const path of ['/etc/resolv.conf', '/etc/hostname']) {
+    const full = await insideRootfs(root, path);
+    await rm(full, { force: true }); // a symlink goes, not what it points to
+    await writeFile(full, '');
   }
   for (const [path, search, replace] of recipe.edits ?? []) {
     const full = await insideRootfs(root, path, true);

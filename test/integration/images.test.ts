@@ -4,35 +4,27 @@
  * 127.0.0.1 with a docker-chosen ephemeral port. Images stay (they are the cache); containers go.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { request } from 'node:http';
-import { ensureNginxBase, ensurePythonBase, type BaseImageResult } from '../../src/images/base.js';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EnvironmentError } from '../../src/errors.js';
+import {
+  ensureDebianImage,
+  ensureNginxBase,
+  ensurePythonBase,
+  type BaseImageResult,
+  type DebianImageRecipe,
+} from '../../src/images/base.js';
 import { buildImage, type BuildImageResult } from '../../src/images/build.js';
 import { assertDockerAvailable, publishedPort, removeContainer, runContainer, waitForLog } from '../../src/images/docker.js';
+import { formatLoadSummary, runLoad } from '../../src/load/generator.js';
+import { httpRequest } from '../../src/load/request.js';
 
 const MINUTE = 60_000;
 const run = `${process.pid}-${Date.now().toString(36)}`;
 const containers: string[] = [];
 const timings: string[] = [];
-
-interface HttpResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-function get(port: number, path = '/'): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'GET', timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET 127.0.0.1:${port}${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+const tempDirs: string[] = [];
 
 /** Starts `image` with its port published on 127.0.0.1, waits for its listening line, returns the host port. */
 async function serve(image: string, label: string, containerPort: number, listening: RegExp, command?: string[]): Promise<number> {
@@ -56,6 +48,7 @@ function note(what: string, result: BaseImageResult | BuildImageResult): void {
 
 afterAll(async () => {
   const failures: string[] = [];
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
   for (const name of containers) {
     await removeContainer(name).catch((error: unknown) => failures.push(`${name}: ${String(error)}`));
   }
@@ -104,9 +97,19 @@ describe('local images on the real dockerd', () => {
     if (app === 'hello') {
       it('answers 200 with exactly the course text', async () => {
         const port = await serve(tag, app, 5000, /Running on http/);
-        const res = await get(port);
+        const res = await httpRequest({ url: `http://127.0.0.1:${port}/` });
         expect(res.status).toBe(200);
-        expect(res.body.toString('utf8')).toBe('I am watching you, Marius N');
+        expect(res.body).toBe('I am watching you, Marius N');
+
+        const load = await runLoad({ url: `http://127.0.0.1:${port}/`, concurrency: 4, durationMs: 20_000, maxRequests: 400 });
+        console.log(`load on ${tag}\n${formatLoadSummary(load)}`);
+        expect(load.stoppedBy).toBe('count');
+        expect(load.errors).toBe(0);
+        expect(load.statusCounts).toEqual({ 200: 400 });
+        expect(load.bodyBytes).toBe(400 * 'I am watching you, Marius N'.length);
+        expect(load.latency.p50Ms).toBeGreaterThan(0);
+        expect(load.latency.p99Ms).toBeGreaterThanOrEqual(load.latency.p50Ms);
+        expect(load.latency.maxMs).toBeGreaterThanOrEqual(load.latency.p99Ms);
       }, 2 * MINUTE);
 
       it('rebuilds when forced', async () => {
@@ -117,11 +120,18 @@ describe('local images on the real dockerd', () => {
     } else {
       it('serves a ~10 MB test.txt through gunicorn', async () => {
         const port = await serve(tag, app, 5000, /Listening at: http:\/\/0\.0\.0\.0:5000/);
-        const res = await get(port);
+        const res = await httpRequest({ url: `http://127.0.0.1:${port}/`, maxBodyBytes: 0, timeoutMs: 30_000 });
         expect(res.status).toBe(200);
-        expect(res.body.length).toBeGreaterThan(9_500_000);
-        expect(res.body.length).toBeLessThan(11_000_000);
-        expect(Number(res.headers['content-length'])).toBe(res.body.length);
+        expect(res.bodyBytes).toBeGreaterThan(9_500_000);
+        expect(res.bodyBytes).toBeLessThan(11_000_000);
+        expect(Number(res.headers['content-length'])).toBe(res.bodyBytes);
+
+        const load = await runLoad({ url: `http://127.0.0.1:${port}/`, concurrency: 2, durationMs: 60_000, maxRequests: 20 });
+        console.log(`load on ${tag}\n${formatLoadSummary(load)}`);
+        expect(load.errors).toBe(0);
+        expect(load.statusCounts).toEqual({ 200: 20 });
+        expect(load.bodyBytes).toBe(20 * res.bodyBytes);
+        expect(load.latency.p99Ms).toBeGreaterThanOrEqual(load.latency.p50Ms);
       }, 2 * MINUTE);
     }
   });
@@ -136,11 +146,70 @@ describe('local images on the real dockerd', () => {
     it('serves the default page on port 80 and logs requests to stdout', async () => {
       expect((await ensureNginxBase()).skipped).toBe(true);
       const port = await serve(nginx.tag, 'nginx', 80, /start worker process/);
-      const res = await get(port, '/');
+      const res = await httpRequest({ url: `http://127.0.0.1:${port}/` });
       expect(res.status).toBe(200);
-      expect(res.body.toString('utf8')).toContain('Welcome to nginx');
+      expect(res.body).toContain('Welcome to nginx');
       const name = containers[containers.length - 1]!;
       await waitForLog(name, /"GET \/ HTTP\/1\.1" 200/, { timeoutMs: 30_000 });
     }, 2 * MINUTE);
   });
+});
+
+/** debootstrap's temp dir must go whatever happens: a failed mirror, or an abort mid-install. */
+describe('base image build failures clean up', () => {
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  const probe: DebianImageRecipe = {
+    repository: 'kubelab-it/probe',
+    suite: 'bookworm',
+    variant: 'minbase',
+    packages: ['python3'],
+    changes: ['CMD ["python3"]'],
+  };
+
+  /** Runs `fn` with os.tmpdir() pointing at a private dir, returns what is left in it. */
+  async function leftoversOf(fn: () => Promise<unknown>): Promise<{ error: unknown; left: string[]; mounts: string[] }> {
+    const dir = await mkdtemp(join(tmpdir(), 'kubelab-it-tmp-'));
+    tempDirs.push(dir);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = dir;
+    let error: unknown;
+    try {
+      await fn();
+    } catch (e) {
+      error = e;
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+    const mounts = mountinfo.split('\n').filter((line) => line.includes(dir));
+    return { error, left: await readdir(dir), mounts };
+  }
+
+  asRoot('an unreachable mirror is an EnvironmentError and leaves no rootfs behind', async () => {
+    const { error, left, mounts } = await leftoversOf(() => ensureDebianImage(probe, { force: true, mirror: 'http://127.0.0.1:9/debian' }));
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect(String((error as Error).message)).toMatch(/debootstrap bookworm from http:\/\/127\.0\.0\.1:9\/debian/);
+    expect(left).toEqual([]);
+    expect(mounts).toEqual([]);
+  }, 2 * MINUTE);
+
+  asRoot('an abort while dpkg runs in the chroot stops it, unmounts and deletes the rootfs', async () => {
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const { error, left, mounts } = await leftoversOf(() =>
+      ensureDebianImage(probe, {
+        force: true,
+        signal: controller.signal,
+        onLine: (line) => {
+          seen.push(line);
+          if (/^I: (Unpacking|Configuring) /.test(line)) controller.abort();
+        },
+      }),
+    );
+    expect(controller.signal.aborted).toBe(true);
+    expect((error as Error | undefined)?.name).toBe('AbortError');
+    expect(left).toEqual([]);
+    expect(mounts).toEqual([]);
+  }, 10 * MINUTE);
 });

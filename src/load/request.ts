@@ -1,0 +1,61 @@
+import { request, type Dispatcher } from 'undici';
+import { assertLoopbackTarget } from './loopback.js';
+
+export interface HttpRequestOptions {
+  url: string;
+  /** Sent as the Host header: how an Ingress rule is reached on 127.0.0.1 without /etc/hosts. */
+  host?: string;
+  method?: 'GET' | 'HEAD';
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Bytes of body kept as text; the rest is read and counted, not stored. */
+  maxBodyBytes?: number;
+  dispatcher?: Dispatcher;
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The first maxBodyBytes of the body, as UTF-8. */
+  body: string;
+  bodyBytes: number;
+  latencyMs: number;
+}
+
+/**
+ * One request through undici's request API (not fetch: fetch drops a Host header by specification).
+ * Loopback targets only.
+ */
+export async function httpRequest(options: HttpRequestOptions): Promise<HttpAnswer> {
+  const url = assertLoopbackTarget(options.url);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const started = performance.now();
+  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  const response = await request(url, {
+    method: options.method ?? 'GET',
+    headers: options.host ? { host: options.host } : {},
+    signal,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+  });
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let bodyBytes = 0;
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    bodyBytes += chunk.length;
+    if (keptBytes < maxBodyBytes) {
+      const part = chunk.subarray(0, maxBodyBytes - keptBytes);
+      kept.push(part);
+      keptBytes += part.length;
+    }
+  }
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    body: Buffer.concat(kept).toString('utf8'),
+    bodyBytes,
+    latencyMs: performance.now() - started,
+  };
+}

@@ -1,0 +1,49 @@
+import { describe, expect, test } from '@jest/globals';
+import { toJunit } from '../../src/report/junit.js';
+import { formatSummary, toJson } from '../../src/report/summary.js';
+import type { LessonOutcome } from '../../src/lab/runner.js';
+
+const outcome: LessonOutcome = {
+  lesson: 'lesson-1',
+  cluster: 'yadoc-exposed',
+  access: { kubeconfig: '/state/kubeconfigs/yadoc-exposed.yaml', context: 'k3d-yadoc-exposed' },
+  durationMs: 61_500,
+  cleanupFailures: [],
+  results: [
+    { name: '4 nodes Ready (1 control-plane, 3 agents)', pass: true, expected: '1 control-plane and 3 agent nodes, all Ready', observed: '4 nodes, Ready: 1 control-plane, 3 agents', durationMs: 120 },
+    {
+      name: 'GET http://127.0.0.1:8081/ (Host: myapp.local) answers 200 with "I am watching you, Marius N"',
+      pass: false,
+      expected: 'HTTP 200, body exactly "I am watching you, Marius N"',
+      observed: 'HTTP 404, body "404 page not found"',
+      durationMs: 30_000,
+      diagnostic: 'events in default (last 1):\n  12:00:00 Warning <BackOff> Pod/myapp-1 & co',
+    },
+  ],
+};
+
+describe('JUnit report', () => {
+  const xml = toJunit([outcome]);
+  test('one testcase per assertion, counts on the suite', () => {
+    expect(xml.match(/<testcase /g)).toHaveLength(2);
+    expect(xml).toContain('<testsuite name="lesson-1" tests="2" failures="1" errors="0" time="61.500">');
+  });
+  test('failures carry expected, observed and the diagnostic, escaped', () => {
+    expect(xml).toContain('<failure message="expected HTTP 200, body exactly &quot;I am watching you, Marius N&quot;; observed HTTP 404, body &quot;404 page not found&quot;">');
+    expect(xml).toContain('Warning &lt;BackOff&gt; Pod/myapp-1 &amp; co');
+  });
+});
+
+describe('terminal and JSON reports', () => {
+  test('the summary ends with the pass/fail count', () => {
+    const text = formatSummary(outcome);
+    expect(text).toMatch(/FAIL {2}GET http:\/\/127\.0\.0\.1:8081\//);
+    expect(text.trimEnd().split('\n').pop()).toBe('1 passed, 1 failed (61.5s)');
+  });
+  test('JSON says whether everything passed and where the kubeconfig is', () => {
+    const json = JSON.parse(toJson(outcome)) as { passed: boolean; kubeconfig: string; results: unknown[] };
+    expect(json.passed).toBe(false);
+    expect(json.kubeconfig).toBe('/state/kubeconfigs/yadoc-exposed.yaml');
+    expect(json.results).toHaveLength(2);
+  });
+});
