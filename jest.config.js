@@ -5,6 +5,8 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform,
   testEnvironment: 'node',
+  // Jest 30's global cleanup recurses forever on @kubernetes/client-node's module globals.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
 };
 export default {
   projects: [

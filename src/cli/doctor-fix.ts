@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { dockerAvailable } from '../images/docker.js';
+import { dockerAvailable } from '../docker/engine.js';
 import { run } from '../util/exec.js';
 import { packageRoot, stateDir, toolsDir } from '../util/paths.js';
 import type { Check } from './doctor.js';

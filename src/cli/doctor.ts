@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { findTool } from '../cluster/tools.js';
 import { isPortFree } from '../cluster/ports.js';
 import { hostPortsOf } from '../cluster/spec.js';
-import { dockerAvailable } from '../images/docker.js';
+import { dockerAvailable } from '../docker/engine.js';
 import { ExitCode } from '../errors.js';
 import { lessonIds, loadLesson } from '../lab/catalog.js';
 import { runAllowingFailure } from '../util/exec.js';

@@ -1,6 +1,6 @@
 import { run } from '../util/exec.js';
 import { saveKubeconfig } from './kubeconfig-file.js';
-import { assertDockerReachable } from './docker-check.js';
+import { assertDockerAvailable } from '../docker/engine.js';
 import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './provider.js';
 import { formatPortMapping, type ClusterSpec, type ObservedCluster, type PortMapping } from './spec.js';
 import { requireTool } from './tools.js';
@@ -60,7 +60,7 @@ export class K3dProvider implements ClusterProvider {
 
   async ensureAvailable(): Promise<void> {
     this.k3d();
-    await assertDockerReachable();
+    await assertDockerAvailable();
   }
 
   private async clusters(options: ProviderCallOptions = {}): Promise<K3dCluster[]> {

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { InputError } from '../errors.js';
 import { run } from '../util/exec.js';
 import { saveKubeconfig } from './kubeconfig-file.js';
-import { assertDockerReachable } from './docker-check.js';
+import { assertDockerAvailable } from '../docker/engine.js';
 import { collectContainerLogs, containersWithLabel, parseDockerPorts } from './node-logs.js';
 import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './provider.js';
 import type { ClusterSpec, ObservedCluster, PortMapping } from './spec.js';
@@ -66,7 +66,7 @@ export class KindProvider implements ClusterProvider {
 
   async ensureAvailable(): Promise<void> {
     this.kind();
-    await assertDockerReachable();
+    await assertDockerAvailable();
   }
 
   async describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined> {

@@ -6,7 +6,7 @@ import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
 import { execa, ExecaError } from 'execa';
 import { EnvironmentError } from '../errors.js';
 import { run, runAllowingFailure } from '../util/exec.js';
-import { assertDockerAvailable, inspectImage, lastLines } from './docker.js';
+import { assertDockerAvailable, inspectImage, lastLines } from '../docker/engine.js';
 
 /**
  * Local base images, built from Debian packages because nothing can be pulled: debootstrap a

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { packageRoot } from '../util/paths.js';
 import { runAllowingFailure } from '../util/exec.js';
 import { CONTEXT_HASH_LABEL, contextHash } from './context-hash.js';
-import { assertDockerAvailable, inspectImage, lastLines } from './docker.js';
+import { assertDockerAvailable, inspectImage, lastLines } from '../docker/engine.js';
 
 export interface BuildImageOptions {
   /** A directory under apps/ ('hello', 'file-server', ...). */

@@ -1,6 +1,6 @@
 import { ensureNginxBase, ensurePythonBase } from './base.js';
 import { buildImage } from './build.js';
-import { imageExists, tagImage } from './docker.js';
+import { imageExists, tagImage } from '../docker/engine.js';
 
 /**
  * An image a lesson's manifests use: an app of apps/ built under `tag`, or (`app: 'nginx'`) the

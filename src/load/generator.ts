@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { InputError } from '../errors.js';
@@ -99,6 +100,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const issuing = new AbortController();
   const inFlight = new AbortController();
+  // Every request in flight listens on this one signal.
+  setMaxListeners(options.concurrency * QUEUE_PER_CONNECTION + 16, inFlight.signal);
   let stoppedBy: LoadResult['stoppedBy'] | undefined;
   const stop = (why: LoadResult['stoppedBy'], cancelInFlight: boolean) => {
     stoppedBy ??= why;

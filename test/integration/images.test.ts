@@ -16,7 +16,7 @@ import {
   type DebianImageRecipe,
 } from '../../src/images/base.js';
 import { buildImage, type BuildImageResult } from '../../src/images/build.js';
-import { assertDockerAvailable, publishedPort, removeContainer, runContainer, waitForLog } from '../../src/images/docker.js';
+import { assertDockerAvailable, publishedPort, removeContainer, runContainer, waitForLog } from '../../src/docker/engine.js';
 import { formatLoadSummary, runLoad } from '../../src/load/generator.js';
 import { httpRequest } from '../../src/load/request.js';
 
