@@ -38,6 +38,10 @@ export class ExistingProvider implements ClusterProvider {
     return { name, servers: 0, agents: 0, ports: [] };
   }
 
+  async nodeImages(): Promise<string[]> {
+    return [];
+  }
+
   async create(): Promise<void> {
     throw new InputError('the existing provider creates no cluster', 'use `kubelab verify --kubeconfig F --context C`');
   }

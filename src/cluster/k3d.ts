@@ -51,6 +51,14 @@ export function k3dCreateArgs(spec: ClusterSpec): string[] {
   return args;
 }
 
+/** Reads `k3d version`: "k3d version v5.9.0" and "k3s version v1.31.5-k3s1 (default)". */
+export function parseK3dVersion(output: string): { k3d: string; k3s: string } {
+  const k3d = /^k3d version (\S+)/m.exec(output)?.[1];
+  const k3s = /^k3s version (\S+)/m.exec(output)?.[1];
+  if (!k3d || !k3s) throw new Error(`cannot read the versions from \`k3d version\`: ${output.trim()}`);
+  return { k3d, k3s };
+}
+
 export class K3dProvider implements ClusterProvider {
   readonly name = 'k3d' as const;
 
@@ -71,6 +79,23 @@ export class K3dProvider implements ClusterProvider {
   async describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined> {
     const cluster = (await this.clusters(options)).find((c) => c.name === name);
     return cluster && observeK3dCluster(cluster);
+  }
+
+  /** k3d's default k3s image and helper versions, as printed by `k3d version`. */
+  private async versions(options: ProviderCallOptions = {}): Promise<{ k3d: string; k3s: string }> {
+    const { stdout } = await run(this.k3d(), ['version'], { signal: options.signal });
+    return parseK3dVersion(stdout);
+  }
+
+  async nodeImages(spec: ClusterSpec, options?: ProviderCallOptions): Promise<string[]> {
+    const versions = await this.versions(options);
+    // k3d tags its helper images with its version without the "v"; these variables override them.
+    const helperTag = versions.k3d.replace(/^v/, '');
+    return [
+      spec.image ?? `rancher/k3s:${versions.k3s}`,
+      process.env.K3D_IMAGE_LOADBALANCER ?? `ghcr.io/k3d-io/k3d-proxy:${helperTag}`,
+      process.env.K3D_IMAGE_TOOLS ?? `ghcr.io/k3d-io/k3d-tools:${helperTag}`,
+    ];
   }
 
   async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {

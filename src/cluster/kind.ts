@@ -84,6 +84,11 @@ export class KindProvider implements ClusterProvider {
     return { name, servers: count('control-plane'), agents: count('worker'), ports, apiPort };
   }
 
+  async nodeImages(spec: ClusterSpec): Promise<string[]> {
+    // kind's default node image is compiled into it; a lesson run offline names its image (--image).
+    return spec.image ? [spec.image] : [];
+  }
+
   async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'kubelab-kind-'));
     try {

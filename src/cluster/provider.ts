@@ -23,6 +23,11 @@ export interface ClusterProvider {
   ensureAvailable(): Promise<void>;
   /** The existing cluster of that name, or undefined. */
   describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined>;
+  /**
+   * The images the cluster's containers run. kubelab never pulls: provisioning checks each is in the
+   * local Docker store before anything is created (on this machine no registry can be reached).
+   */
+  nodeImages(spec: ClusterSpec, options?: ProviderCallOptions): Promise<string[]>;
   /** Creates the cluster; the caller has checked it does not exist. */
   create(spec: ClusterSpec, options?: ProviderCallOptions): Promise<void>;
   /** Deletes the cluster and everything it made (containers, volumes, networks). */

@@ -70,6 +70,18 @@ export async function imageLabel(ref: string, key: string): Promise<string | und
 }
 
 /** Removes a local image (tag); a missing image is not an error. */
+/** Throws EnvironmentError naming every image of `refs` that is not in the local store. */
+export async function assertImagesPresent(refs: string[], purpose: string): Promise<void> {
+  const missing: string[] = [];
+  for (const ref of refs) if (!(await imageExists(ref))) missing.push(ref);
+  if (missing.length > 0) {
+    throw new EnvironmentError(
+      `${purpose} needs ${missing.join(', ')}, not in the local Docker image store (kubelab never pulls)`,
+      `build them with \`kubelab forge\`, or \`docker pull\` them where a registry is reachable`,
+    );
+  }
+}
+
 export async function removeImage(ref: string): Promise<void> {
   const result = await runAllowingFailure(DOCKER, ['image', 'rm', ref]);
   if (result.exitCode !== 0 && !/no such image/i.test(result.stderr)) {

@@ -3,6 +3,7 @@ import type { ClusterProvider, ProviderCallOptions } from '../cluster/provider.j
 import { assertPortsFree } from '../cluster/ports.js';
 import { clusterMismatches, hostPortsOf, type ClusterSpec } from '../cluster/spec.js';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
+import { assertImagesPresent } from '../docker/engine.js';
 import type { ClusterAccess } from '../kube/client.js';
 import type { CleanupStack } from '../util/cleanup.js';
 
@@ -29,12 +30,13 @@ export async function provisionCluster(
     if (problems.length > 0) {
       throw new InputError(
         `cluster ${spec.name} exists but does not match the lesson: ${problems.join('; ')}`,
-        `delete it (kubelab down --cluster ${spec.name}, or ${provider.name} cluster delete ${spec.name}) or pick another name with --name`,
+        `delete it (kubelab down --name ${spec.name}, or ${provider.name} cluster delete ${spec.name}) or pick another name with --name`,
       );
     }
     options.onLine?.(`reusing cluster ${spec.name}`);
   } else {
     await assertPortsFree(hostPortsOf(spec), `cluster ${spec.name}`);
+    await assertImagesPresent(await provider.nodeImages(spec, options), `${provider.name} cluster ${spec.name}`);
     if (!options.keep) {
       cleanup.register(`delete ${provider.name} cluster ${spec.name}`, async () => {
         await provider.delete(spec.name);

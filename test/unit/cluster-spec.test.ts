@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { clusterMismatches, formatPortMapping, parseNodeArg, parsePortMapping, type ClusterSpec } from '../../src/cluster/spec.js';
 import { InputError } from '../../src/errors.js';
-import { k3dCreateArgs, observeK3dCluster } from '../../src/cluster/k3d.js';
+import { k3dCreateArgs, observeK3dCluster, parseK3dVersion } from '../../src/cluster/k3d.js';
 import { kindConfig } from '../../src/cluster/kind.js';
 import { parseDockerPorts } from '../../src/cluster/node-logs.js';
 
@@ -80,5 +80,14 @@ describe('kind', () => {
       { hostIp: '0.0.0.0', hostPort: 8081, containerPort: 80 },
       { hostIp: '127.0.0.1', hostPort: 6550, containerPort: 6443 },
     ]);
+  });
+});
+
+describe('k3d version', () => {
+  test('reads the k3d and default k3s versions', () => {
+    expect(parseK3dVersion('k3d version v5.9.0\nk3s version v1.31.5-k3s1 (default)\n')).toEqual({ k3d: 'v5.9.0', k3s: 'v1.31.5-k3s1' });
+  });
+  test('an unexpected format is an error quoting the output', () => {
+    expect(() => parseK3dVersion('something else')).toThrow(/cannot read the versions .*something else/);
   });
 });
