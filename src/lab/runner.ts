@@ -9,7 +9,7 @@ import { connect, type ClusterAccess } from '../kube/client.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
 import { taskList, type OutputMode, type Task } from '../report/tasks.js';
 import { CleanupStack } from '../util/cleanup.js';
-import { packageRoot } from '../util/paths.js';
+import { packageRoot, stateDir } from '../util/paths.js';
 import { provisionCluster } from './provision.js';
 import type { AssertionResult, Lesson, LessonContext } from './types.js';
 
@@ -34,6 +34,8 @@ export interface LessonOutcome {
   cluster: string;
   access?: ClusterAccess;
   results: AssertionResult[];
+  /** Node logs saved after a failed run (kept: they outlive the cluster they explain). */
+  nodeLogsDir?: string;
   /** Cleanup steps that failed: kubelab reports leftovers rather than hiding them. */
   cleanupFailures: string[];
   durationMs: number;
@@ -171,6 +173,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
   const state: RunState = { images: [], results: [] };
   let manifests: Manifest[] = [];
   let cleanupFailures: string[] = [];
+  let nodeLogsDir: string | undefined;
   try {
     manifests = await loadManifests(options.manifests ?? lessonManifestsDir(lesson));
     const workDir = await privateWorkDir(cleanup);
@@ -199,12 +202,22 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
       options.output,
     );
     if (state.results.some((r) => !r.pass)) {
-      await options.provider.collectLogs(options.spec.name, join(workDir, 'node-logs'), { signal: options.signal }).catch(() => []);
+      const dir = join(stateDir(), 'logs', `${options.spec.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const files = await options.provider.collectLogs(options.spec.name, dir, { signal: options.signal }).catch(() => []);
+      if (files.length > 0) nodeLogsDir = dir;
     }
   } finally {
     cleanupFailures = await cleanup.runAll();
   }
-  return { lesson: lesson.id, cluster: options.spec.name, access: state.access, results: state.results, cleanupFailures, durationMs: Date.now() - started };
+  return {
+    lesson: lesson.id,
+    cluster: options.spec.name,
+    access: state.access,
+    results: state.results,
+    ...(nodeLogsDir ? { nodeLogsDir } : {}),
+    cleanupFailures,
+    durationMs: Date.now() - started,
+  };
 }
 
 /** `kubelab verify`: only the assertions, against a cluster built by hand or by `kubelab up`. */

@@ -11,6 +11,7 @@ export function formatSummary(outcome: LessonOutcome): string {
       if (r.diagnostic) lines.push(...r.diagnostic.split('\n').map((l) => `        | ${l}`));
     }
   }
+  if (outcome.nodeLogsDir) lines.push(`  node logs: ${outcome.nodeLogsDir}`);
   for (const failure of outcome.cleanupFailures) lines.push(`  cleanup failed: ${failure}`);
   const passed = outcome.results.filter((r) => r.pass).length;
   lines.push(`${passed} passed, ${outcome.results.length - passed} failed (${(outcome.durationMs / 1000).toFixed(1)}s)`);
