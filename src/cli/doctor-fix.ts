@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { dockerAvailable } from '../docker/engine.js';
 import { run } from '../util/exec.js';
-import { packageRoot, stateDir, toolsDir } from '../util/paths.js';
+import { stateDir, toolsDir } from '../util/paths.js';
+import { findTool } from '../cluster/tools.js';
+import { k3dTool, kindTool } from '../forge/catalog.js';
+import { ensureGoTool, goToolSource } from '../forge/go-tool.js';
 import type { Check } from './doctor.js';
 
 interface FixOptions {
@@ -52,7 +55,10 @@ export async function applyFixes(checks: Check[], options: FixOptions): Promise<
     if ((await dockerAvailable()) !== undefined) await startDockerd(options);
   }
   if (needed.has('tools')) {
-    options.log(`building k3d and kind into ${toolsDir()} (Go module proxy)`);
-    await run('bash', [join(packageRoot(), 'forge', 'tools.sh'), toolsDir()], { signal: options.signal, onLine: options.log });
+    for (const tool of [k3dTool, kindTool]) {
+      if (findTool(tool.name)) continue;
+      options.log(`building ${tool.name} into ${toolsDir()} from the Go module proxy (${goToolSource(tool)})`);
+      await ensureGoTool(tool, { signal: options.signal });
+    }
   }
 }

@@ -10,6 +10,7 @@ import { lessonIds, loadLesson } from '../lab/catalog.js';
 import { runAllowingFailure } from '../util/exec.js';
 import { toolsDir } from '../util/paths.js';
 import { clusterSpecFor } from './options.js';
+import { forgeItems } from '../forge/catalog.js';
 import { applyFixes } from './doctor-fix.js';
 
 export interface Check {
@@ -35,6 +36,26 @@ async function toolCheck(tool: string, versionArgs: string[], optional = false):
   return { name: tool, ok: version.exitCode === 0, detail: `${path}: ${version.stdout.split('\n')[0]?.trim() || version.stderr.trim()}`, optional };
 }
 
+/** Images kubelab builds itself: the bases are built on first use; the node image cannot be. */
+async function forgedImageChecks(): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const item of forgeItems().filter((i) => i.kind === 'image')) {
+    const status = await item.status().catch(() => undefined);
+    if (!status) continue; // docker is down: its own check says so
+    const requiredForK3d = item.name === 'k3s node image';
+    checks.push(status.present
+      ? { name: item.name, ok: true, detail: `${status.location} (${((status.sizeBytes ?? 0) / 1e6).toFixed(0)} MB)` }
+      : {
+          name: item.name,
+          ok: false,
+          detail: `${status.location} missing (${item.sources})`,
+          fix: requiredForK3d ? 'kubelab forge "k3s node image" explains what is needed' : `kubelab forge "${item.name}" (or built on first use)`,
+          optional: !requiredForK3d,
+        });
+  }
+  return checks;
+}
+
 /** Everything kubelab needs from the machine, each with its remedy. */
 export async function runChecks(lessonId?: string): Promise<Check[]> {
   const checks: Check[] = [];
@@ -50,6 +71,7 @@ export async function runChecks(lessonId?: string): Promise<Check[]> {
   checks.push(await toolCheck('k3d', ['version']));
   checks.push(await toolCheck('kind', ['version'], true));
   checks.push(await toolCheck('kubectl', ['version', '--client'], true));
+  checks.push(...(await forgedImageChecks()));
   checks.push(findTool('debootstrap')
     ? { name: 'debootstrap', ok: true, detail: 'present (builds the local base images)' }
     : { name: 'debootstrap', ok: false, detail: 'missing: no local base image can be built where nothing can be pulled', fix: 'apt-get install debootstrap', fixId: 'debootstrap' });

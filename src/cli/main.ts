@@ -12,6 +12,7 @@ import { abortOnSignals } from '../util/cleanup.js';
 import { kubeconfigPath } from '../util/paths.js';
 import { clusterSpecFor, parseSeconds } from './options.js';
 import { doctorCommand } from './doctor.js';
+import { forgeCommand } from './forge.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -200,6 +201,7 @@ export function buildProgram(controller: AbortController): Command {
     });
 
   doctorCommand(program, signal, (code) => (actionExitCode = code));
+  forgeCommand(program, signal, (code) => (actionExitCode = code));
   return program;
 }
 

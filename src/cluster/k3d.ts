@@ -19,6 +19,11 @@ interface K3dCluster {
 
 const K3D_REMEDY = 'install k3d (https://k3d.io) or run `kubelab forge` to build it';
 const API_CONTAINER_PORT = 6443;
+/**
+ * The node image k3d runs unless --image says otherwise: the one `kubelab forge` names (nothing is
+ * pulled; with a registry, `docker pull rancher/k3s:TAG` and pass it with --image).
+ */
+export const FORGED_K3S_IMAGE = 'kubelab/k3s:v1.32.5-k3s1';
 
 /** Published ports of the load balancer (or the server, without one), read back from k3d's JSON. */
 export function observeK3dCluster(cluster: K3dCluster): ObservedCluster {
@@ -46,7 +51,7 @@ export function k3dCreateArgs(spec: ClusterSpec): string[] {
   for (const port of spec.ports) args.push('-p', formatPortMapping(port));
   if (spec.apiPort) args.push('--api-port', String(spec.apiPort));
   for (const k3sArg of spec.k3sArgs) args.push('--k3s-arg', `${k3sArg.arg}@${k3sArg.nodeFilter}`);
-  if (spec.image) args.push('--image', spec.image);
+  args.push('--image', spec.image ?? FORGED_K3S_IMAGE);
   args.push('--kubeconfig-update-default=false', '--kubeconfig-switch-context=false', '--wait', '--timeout', '600s');
   return args;
 }
@@ -61,6 +66,7 @@ export function parseK3dVersion(output: string): { k3d: string; k3s: string } {
 
 export class K3dProvider implements ClusterProvider {
   readonly name = 'k3d' as const;
+  readonly tool = 'k3d';
 
   private k3d(): string {
     return requireTool('k3d', K3D_REMEDY);
@@ -92,7 +98,7 @@ export class K3dProvider implements ClusterProvider {
     // k3d tags its helper images with its version without the "v"; these variables override them.
     const helperTag = versions.k3d.replace(/^v/, '');
     return [
-      spec.image ?? `rancher/k3s:${versions.k3s}`,
+      spec.image ?? FORGED_K3S_IMAGE,
       process.env.K3D_IMAGE_LOADBALANCER ?? `ghcr.io/k3d-io/k3d-proxy:${helperTag}`,
       process.env.K3D_IMAGE_TOOLS ?? `ghcr.io/k3d-io/k3d-tools:${helperTag}`,
     ];

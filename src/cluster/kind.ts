@@ -59,6 +59,7 @@ export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
 
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
+  readonly tool = 'kind';
 
   private kind(): string {
     return requireTool('kind', KIND_REMEDY);

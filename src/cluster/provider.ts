@@ -19,6 +19,8 @@ export interface ClusterSummary {
  */
 export interface ClusterProvider {
   readonly name: ProviderName;
+  /** The CLI it drives (k3d, kind), which kubelab can build when it is missing. */
+  readonly tool?: string;
   /** Throws EnvironmentError (with the remedy) when the provider's tools or docker are missing. */
   ensureAvailable(): Promise<void>;
   /** The existing cluster of that name, or undefined. */

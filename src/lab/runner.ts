@@ -2,6 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterProvider } from '../cluster/provider.js';
+import { findTool } from '../cluster/tools.js';
+import { goToolNamed } from '../forge/catalog.js';
+import { ensureGoTool, goToolSource } from '../forge/go-tool.js';
 import type { ClusterSpec } from '../cluster/spec.js';
 import { prepareLessonImages, type ImageOptions } from '../images/lesson-images.js';
 import { applyManifests } from '../kube/apply.js';
@@ -114,7 +117,13 @@ function verifyTask(lesson: Lesson, state: RunState): Task<RunState> {
 function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeoutMs' | 'output' | 'manifests'>, cleanup: CleanupStack): Task<RunState>[] {
   const { provider, spec, signal } = options;
   return [
-    { title: `check ${provider.name} and docker`, task: () => provider.ensureAvailable() },
+    {
+      title: `check ${provider.name} and docker`,
+      task: async (_, task) => {
+        await forgeMissingTool(provider, { signal, onLine: (line) => (task.output = line) });
+        await provider.ensureAvailable();
+      },
+    },
     {
       title: 'provision the cluster and build the images side by side',
       task: (_, parent) =>
@@ -144,6 +153,14 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
       task: (state, task) => provider.importImages(spec.name, state.images, { signal, onLine: (l) => (task.output = l) }),
     },
   ];
+}
+
+/** No registry and maybe no k3d/kind on PATH: kubelab builds the provider's CLI from the Go module proxy. */
+async function forgeMissingTool(provider: ClusterProvider, options: { signal: AbortSignal; onLine: (line: string) => void }): Promise<void> {
+  const tool = provider.tool ? goToolNamed(provider.tool) : undefined;
+  if (!tool || findTool(tool.name)) return;
+  options.onLine(`${tool.name} not found: building ${goToolSource(tool)} from the Go module proxy (a few minutes the first time)`);
+  await ensureGoTool(tool, options);
 }
 
 async function runTasks(tasks: Task<RunState>[], state: RunState, output: OutputMode): Promise<void> {

@@ -14,13 +14,14 @@ export function detectOutputMode(json: boolean): OutputMode {
 
 export type Task<Ctx> = ListrTask<Ctx, ListrDefaultRenderer, ListrSimpleRenderer>;
 
-export function taskList<Ctx>(tasks: Task<Ctx>[], mode: OutputMode): Listr<Ctx> {
+export function taskList<Ctx>(tasks: Task<Ctx>[], mode: OutputMode, flow: { concurrent?: boolean; exitOnError?: boolean } = {}): Listr<Ctx> {
   return new Listr<Ctx>(tasks, {
+    concurrent: flow.concurrent ?? false,
     renderer: 'default',
     fallbackRenderer: 'simple',
     fallbackRendererCondition: mode === 'plain',
     silentRendererCondition: mode === 'silent',
-    exitOnError: true,
+    exitOnError: flow.exitOnError ?? true,
     rendererOptions: { collapseSubtasks: false, collapseErrors: false, showErrorMessage: true },
   });
 }

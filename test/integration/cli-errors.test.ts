@@ -77,9 +77,9 @@ describe('bad input: one line naming the culprit, exit 2, nothing left behind', 
 });
 
 describe('environment missing: exit 3 with the remedy', () => {
-  test('k3d not installed', async () => {
+  test('k3d not installed and Go missing to build it', async () => {
     const result = await kubelab(['run', 'lesson-1'], { PATH: '/usr/bin:/bin' });
-    expect(result.stderr).toMatch(/k3d is not installed .*\n  fix: .*kubelab forge/);
+    expect(result.stderr).toMatch(/building k3d needs Go, which is not installed\n  fix: install Go/);
     expect(result.code).toBe(3);
   });
 

@@ -1,0 +1,31 @@
+export interface ForgeOptions {
+  /** Rebuild even when the same inputs were built before. */
+  force?: boolean;
+  signal?: AbortSignal;
+  onLine?: (line: string) => void;
+}
+
+/** Where a forged artifact is and whether it is current (built from today's inputs). */
+export interface ForgeStatus {
+  present: boolean;
+  /** An image tag or a file path. */
+  location: string;
+  sizeBytes?: number;
+}
+
+export interface ForgeResult extends ForgeStatus {
+  skipped: boolean;
+  durationMs: number;
+}
+
+/** One thing `kubelab forge` builds: a CLI or an image, named by its inputs. */
+export interface ForgeItem {
+  name: string;
+  kind: 'tool' | 'image';
+  /** The inputs and their versions, e.g. "github.com/k3d-io/k3d/v5@v5.9.0". */
+  sources: string;
+  /** A rough cold-build time on 2 cores, for the "this will take about" line. */
+  estimateSeconds: number;
+  status(): Promise<ForgeStatus>;
+  ensure(options: ForgeOptions): Promise<ForgeResult>;
+}
