@@ -49,6 +49,24 @@ interface RunState {
   images: string[];
   context?: LessonContext;
   results: AssertionResult[];
+  /** The first failure inside a group that runs to completion: later steps are skipped, the run fails with it. */
+  setupError?: unknown;
+}
+
+/** Marks the run as failed when `task` throws, so later top-level steps do not run. */
+function failingRun(task: Task<RunState>): Task<RunState> {
+  const body = task.task;
+  return {
+    ...task,
+    task: async (state, wrapper) => {
+      try {
+        return await body(state, wrapper);
+      } catch (error) {
+        state.setupError ??= error;
+        throw error;
+      }
+    },
+  };
 }
 
 export function lessonManifestsDir(lesson: Lesson): string {
@@ -128,7 +146,7 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
       title: 'provision the cluster and build the images side by side',
       task: (_, parent) =>
         parent.newListr(
-          [
+          ([
             {
               title: `provision ${provider.name} cluster ${spec.name} (${spec.servers} server, ${spec.agents} agents)`,
               task: async (state, task) => {
@@ -142,7 +160,7 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
                 state.images = await prepareLessonImages(lesson.images, { ...options.images, signal, onLine: (l) => (task.output = l) });
               },
             },
-          ],
+          ] as Task<RunState>[]).map(failingRun),
           // Both finish (or fail) before cleanup runs: a half-built image is never orphaned mid-write.
           { concurrent: true, exitOnError: false },
         ),
@@ -164,8 +182,9 @@ async function forgeMissingTool(provider: ClusterProvider, options: { signal: Ab
 }
 
 async function runTasks(tasks: Task<RunState>[], state: RunState, output: OutputMode): Promise<void> {
-  const list = taskList(tasks, output);
+  const list = taskList(tasks.map((t) => ({ ...t, enabled: (state: RunState) => state.setupError === undefined })), output);
   await list.run(state);
+  if (state.setupError !== undefined) throw state.setupError;
   const failed = list.errors.find((e) => e.path.length <= 2 && !e.path.includes('verify'));
   if (failed) throw failed.error;
 }

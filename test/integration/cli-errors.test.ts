@@ -4,12 +4,15 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { packageRoot } from '../../src/util/paths.js';
+import { ensureGoTool } from '../../src/forge/go-tool.js';
+import { k3dTool } from '../../src/forge/catalog.js';
+import { packageRoot, toolsDir } from '../../src/util/paths.js';
 
 // Runs the built CLI as a real process: exit codes, stderr and leftovers are what a user gets.
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 let home: string;
 let emptyTools: string;
+let realTools: string;
 
 async function kubelab(args: string[], env: Record<string, string> = {}) {
   const result = await execa(process.execPath, [cli, ...args], {
@@ -26,10 +29,19 @@ async function leftovers(): Promise<string[]> {
   return [...temps, ...state.map((f) => `state:${f}`)];
 }
 
+/** Containers of any k3d cluster: a refused run must not have started one. */
+async function clusterContainers(): Promise<string[]> {
+  const { stdout } = await execa('docker', ['ps', '-a', '--filter', 'label=app=k3d', '--format', '{{.Names}}']);
+  return stdout.split('\n').filter(Boolean).sort();
+}
+
 beforeAll(async () => {
+  // The real k3d, built from the Go module proxy once per machine (about 2 minutes cold).
+  await ensureGoTool(k3dTool);
+  realTools = toolsDir();
   home = await mkdtemp(join(tmpdir(), 'kubelab-test-home-'));
   emptyTools = await mkdtemp(join(tmpdir(), 'kubelab-test-tools-'));
-});
+}, 20 * 60_000);
 afterAll(async () => {
   await rm(home, { recursive: true, force: true });
   await rm(emptyTools, { recursive: true, force: true });
@@ -83,6 +95,23 @@ describe('environment missing: exit 3 with the remedy', () => {
     expect(result.code).toBe(3);
   });
 
+  test('run with the docker daemon unreachable', async () => {
+    const result = await kubelab(['run', 'lesson-1'], { KUBELAB_TOOLS: realTools, DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(result.stderr).toMatch(/the docker daemon is not reachable.*\n  fix: kubelab doctor --fix/);
+    expect(result.code).toBe(3);
+  });
+
+  test('run without the k3s node image names it and leaves no cluster behind', async () => {
+    const before = await clusterContainers();
+    const tempBefore = await leftovers();
+    const result = await kubelab(['run', 'lesson-1', '--name', 'kubelab-it-noimage'], { KUBELAB_TOOLS: realTools });
+    expect(result.stderr).toMatch(/k3d cluster kubelab-it-noimage needs kubelab\/k3s:\S+, .* not in the local Docker image store \(kubelab never pulls\)/);
+    expect(result.stderr).toMatch(/fix: build them with `kubelab forge`/);
+    expect(result.code).toBe(3);
+    expect(await clusterContainers()).toEqual(before);
+    expect(await leftovers()).toEqual(tempBefore);
+  }, 10 * 60_000);
+
   test('docker daemon not running', async () => {
     const result = await kubelab(['doctor', 'lesson-1'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
     expect(result.stdout).toMatch(/FAIL  docker daemon .*not reachable/);
@@ -104,6 +133,13 @@ describe('environment missing: exit 3 with the remedy', () => {
       expect(result.stdout).toMatch(/FAIL  port 8081 \(lesson-1\)\s+in use/);
       expect(result.code).toBe(3);
     });
+    test('run refuses before creating anything, naming the port', async () => {
+      const before = await clusterContainers();
+      const result = await kubelab(['run', 'lesson-1'], { KUBELAB_TOOLS: realTools });
+      expect(result.stderr).toMatch(/port 8081 .*in use/);
+      expect(result.code).toBe(3);
+      expect(await clusterContainers()).toEqual(before);
+    }, 10 * 60_000);
   });
 });
 
