@@ -63,7 +63,6 @@ const k3sNodeImage: ForgeItem = {
   name: 'k3s node image',
   kind: 'image',
   sources: 'github.com/k3s-io/k3s@v1.32.5+k3s1 (not served by the Go module proxy)',
-  estimateSeconds: 3600,
   async status() {
     const image = await inspectImage(K3S_NODE_IMAGE);
     return image ? { present: true, location: K3S_NODE_IMAGE, sizeBytes: image.sizeBytes } : { present: false, location: K3S_NODE_IMAGE };

@@ -31,7 +31,8 @@ export async function forge(items: ForgeItem[], options: { force: boolean; signa
     title: `${outcome.item.name} (${outcome.item.sources})`,
     task: async (_ctx, task) => {
       const status = await outcome.item.status();
-      if (!status.present || options.force) task.output = `building, about ${Math.ceil(outcome.item.estimateSeconds / 60)} min when cold`;
+      const estimate = outcome.item.estimateSeconds;
+      if ((!status.present || options.force) && estimate) task.output = `building, about ${Math.ceil(estimate / 60)} min when cold`;
       try {
         outcome.result = await outcome.item.ensure({ force: options.force, signal: options.signal, onLine: (line) => (task.output = line) });
       } catch (error) {

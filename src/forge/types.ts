@@ -24,8 +24,8 @@ export interface ForgeItem {
   kind: 'tool' | 'image';
   /** The inputs and their versions, e.g. "github.com/k3d-io/k3d/v5@v5.9.0". */
   sources: string;
-  /** A rough cold-build time on 2 cores, for the "this will take about" line. */
-  estimateSeconds: number;
+  /** A rough cold-build time on 2 cores, for the "this will take about" line; absent when it cannot be built. */
+  estimateSeconds?: number;
   status(): Promise<ForgeStatus>;
   ensure(options: ForgeOptions): Promise<ForgeResult>;
 }
