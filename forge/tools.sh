@@ -73,7 +73,7 @@ SCRATCH="$(mktemp -d "$TOOLS_DIR/.build.XXXXXX")"
 trap 'rm -rf "$SCRATCH"' EXIT
 
 now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2fs", b - a }'; }
 
 # cached NAME SOURCE: the binary is there and was built from SOURCE.
 cached() {
@@ -92,25 +92,52 @@ install_from() {
 
 new_scratch() { mktemp -d "$SCRATCH/$1.XXXXXX"; }
 
-# go_install NAME MODULE VERSION LOG [LDFLAGS]: go install MODULE@VERSION into the tools dir as NAME.
+# `go install module@version` also asks for the module's version list, to read the newest go.mod
+# for a deprecation notice, and filtered proxies answer 403 to every list. So the one version being
+# built is first fetched with `go mod download` (which needs no list) and its .info, .mod and .zip
+# are laid out, with a one-line list, in a file:// proxy placed before the real one. Anything else
+# is not found there, which sends go on to the real proxy (dependencies, checksum database).
+PINNED="$SCRATCH/proxy"
+mkdir -p "$PINNED"
+upstream_proxy="$(go env GOPROXY)"
+export GOPROXY="file://$PINNED,$upstream_proxy"
+# Module path as proxies spell it: each uppercase letter becomes '!' and its lowercase.
+escape_path() { printf '%s' "$1" | sed 's/[A-Z]/!\L&/g'; }
+json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}$/\1/p" | head -n 1; }
+
+# pin MODULE VERSION: serve MODULE@VERSION, and only it, from the file:// proxy.
+pin() {
+  local module="$1" version="$2" json dir f
+  json="$(cd "$SCRATCH" && go mod download -json "$module@$version")" || { printf '%s\n' "$json"; return 1; }
+  dir="$PINNED/$(escape_path "$module")/@v"
+  mkdir -p "$dir"
+  for f in Info:info GoMod:mod Zip:zip; do
+    ln -sf "$(json_field "${f%%:*}" <<<"$json")" "$dir/$version.${f#*:}"
+  done
+  printf '%s\n' "$version" >"$dir/list"
+}
+
+# go_install NAME MODULE PACKAGE VERSION LOG [LDFLAGS]: go install PACKAGE@VERSION (PACKAGE is in
+# MODULE) into the tools dir as NAME.
 go_install() {
-  local name="$1" module="$2" version="$3" log="$4" ldflags="${5:-}" bin
+  local name="$1" module="$2" package="$3" version="$4" log="$5" ldflags="${6:-}" bin
   bin="$(new_scratch "$name")"
   {
-    echo "== $(date -u +%FT%TZ) GOBIN=$bin go install $module@$version ${ldflags:+-ldflags '$ldflags'}"
-    (cd "$bin" && GOBIN="$bin" go install -trimpath ${ldflags:+-ldflags "$ldflags"} "$module@$version")
+    echo "== $(date -u +%FT%TZ) GOPROXY=$GOPROXY GOBIN=$bin go install $package@$version"
+    echo "   ldflags: ${ldflags:-none}"
+    pin "$module" "$version" && (cd "$bin" && GOBIN="$bin" go install -trimpath ${ldflags:+-ldflags "$ldflags"} "$package@$version")
   } >>"$log" 2>&1 || return 1
   # go install names the binary after the last path element that is not a major version suffix.
-  local built; built="$(basename "${module%/v[0-9]*}")"
+  local built; built="$(basename "${package%/v[0-9]*}")"
   [ "$built" = "$name" ] || mv "$bin/$built" "$bin/$name"
-  install_from "$bin" "$name" "$module@$version"
+  install_from "$bin" "$name" "$package@$version"
 }
 
 build_k3d() {
   local source="$K3D_MODULE@$K3D_VERSION" log="$LOG_DIR/k3d.log"
   if [ $force = 0 ] && cached k3d "$source"; then echo "k3d $K3D_VERSION: cached"; return 0; fi
   : >"$log"
-  go_install k3d "$K3D_MODULE" "$K3D_VERSION" "$log" \
+  go_install k3d "$K3D_MODULE" "$K3D_MODULE" "$K3D_VERSION" "$log" \
     "-s -w -X $K3D_MODULE/version.Version=$K3D_VERSION -X $K3D_MODULE/version.K3sVersion=$K3D_K3S_TAG" \
     || fail k3d "$source" "$log"
   echo "k3d $K3D_VERSION: built"
@@ -125,7 +152,7 @@ build_kind() {
   fi
   : >"$log"
   for v in "${KIND_VERSIONS[@]}"; do
-    if go_install kind "$KIND_MODULE" "$v" "$log" "-s -w"; then echo "kind $v: built"; return 0; fi
+    if go_install kind "$KIND_MODULE" "$KIND_MODULE" "$v" "$log" "-s -w"; then echo "kind $v: built"; return 0; fi
     echo "== kind $v did not build; trying the next version" >>"$log"
   done
   fail kind "$KIND_MODULE@{${KIND_VERSIONS[*]}}" "$log"
@@ -147,7 +174,7 @@ build_kubectl() {
   for pkg in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
     x+=" -X $pkg.gitVersion=$KUBECTL_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=34 -X $pkg.gitTreeState=clean"
   done
-  if go_install kubectl "$KUBECTL_MODULE/cmd/kubectl" "$KUBECTL_VERSION" "$log" "$x"; then
+  if go_install kubectl "$KUBECTL_MODULE" "$KUBECTL_MODULE/cmd/kubectl" "$KUBECTL_VERSION" "$log" "$x"; then
     echo "kubectl $KUBECTL_VERSION: built"; return 0
   fi
   echo "== go install refused; building cmd/kubectl against the published k8s.io modules" >>"$log"
@@ -158,8 +185,7 @@ build_kubectl() {
 build_kubectl_shim() {
   local log="$1" ldflags="$2" work dir
   work="$(new_scratch kubectl)"
-  dir="$(cd "$work" && go mod download -json "$KUBECTL_MODULE@$KUBECTL_VERSION" 2>>"$log" \
-    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || return 1
+  dir="$(cd "$work" && go mod download -json "$KUBECTL_MODULE@$KUBECTL_VERSION" 2>>"$log" | json_field Dir)" || return 1
   [ -n "$dir" ] && [ -f "$dir/cmd/kubectl/kubectl.go" ] || return 1
   mkdir "$work/src" && cp "$dir/cmd/kubectl/kubectl.go" "$work/src/" || return 1
   cat >"$work/src/go.mod" <<EOF
