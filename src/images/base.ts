@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
 import { execa, ExecaError } from 'execa';
@@ -22,17 +22,32 @@ const PROCEDURE = 'kubelab-debootstrap-import-v2';
 
 const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** A file put into the image after debootstrap. */
+export interface RecipeFile {
+  /** Absolute path in the image. */
+  path: string;
+  /** A file on this machine to copy, or literal text. */
+  source: { file: string; identity: string } | { text: string };
+  mode?: number;
+}
+
 export interface DebianImageRecipe {
   /** Image repository; the tag is `${repository}:${recipeHash.slice(0, 12)}`. */
   repository: string;
   suite: string;
-  variant: 'minbase' | 'buildd';
+  /** 'scratch': no Debian at all, only `files` (for images that hold one static binary). */
+  variant: 'minbase' | 'buildd' | 'scratch';
   /** Packages passed to debootstrap --include (plus their dependencies). */
   packages: readonly string[];
   /** Symlinks created in the rootfs after debootstrap: [absolute path in the image, target]. */
   symlinks?: ReadonlyArray<readonly [path: string, target: string]>;
   /** Text edits after debootstrap: [absolute path, exact text (must occur once), replacement]. */
   edits?: ReadonlyArray<readonly [path: string, search: string, replace: string]>;
+  /**
+   * Files added after debootstrap. A copied file enters the recipe hash by its `identity` (what it
+   * was built from, e.g. module@version and flags), so that checking for a rebuild reads no file.
+   */
+  files?: readonly RecipeFile[];
   /** Dockerfile instructions for `docker import --change` (CMD, ENV, EXPOSE, WORKDIR, ...). */
   changes: readonly string[];
 }
@@ -104,6 +119,11 @@ export function recipeHash(recipe: DebianImageRecipe): string {
     packages: [...recipe.packages].sort(),
     symlinks: recipe.symlinks ?? [],
     edits: recipe.edits ?? [],
+    files: (recipe.files ?? []).map((f) => ({
+      path: f.path,
+      mode: f.mode,
+      source: 'file' in f.source ? f.source.identity : createHash('sha256').update(f.source.text).digest('hex'),
+    })),
     changes: recipe.changes,
   };
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
@@ -137,11 +157,12 @@ export async function ensureDebianImage(recipe: DebianImageRecipe, options: Ensu
     return { tag, imageId: existing.id, skipped: true, durationMs: performance.now() - started, sizeBytes: existing.sizeBytes, recipeHash: hash };
   }
 
-  const debootstrap = checkRootfsPrerequisites(tag);
-  const mirror = options.mirror ?? debianMirror(recipe.suite);
+  const scratch = recipe.variant === 'scratch';
+  const debootstrap = scratch ? undefined : checkRootfsPrerequisites(tag);
   const rootfs = await mkdtemp(join(tmpdir(), 'kubelab-rootfs-'));
   try {
-    await bootstrapRootfs(debootstrap, recipe, rootfs, mirror, tag, options);
+    await chmod(rootfs, 0o755); // becomes the image's /
+    if (debootstrap) await bootstrapRootfs(debootstrap, recipe, rootfs, options.mirror ?? debianMirror(recipe.suite), tag, options);
     await customizeRootfs(rootfs, recipe);
     const changes = [...recipe.changes, `LABEL ${RECIPE_LABEL}=${hash}`];
     const imageId = await importRootfs(rootfs, tag, changes, `kubelab ${recipe.repository} from ${recipe.suite} (${hash})`, options.signal);
@@ -295,7 +316,7 @@ async function customizeRootfs(rootfs: string, recipe: DebianImageRecipe): Promi
     await symlink(target, full);
   }
   // debootstrap copies the build host's resolv.conf and hostname; the runtime supplies its own.
-  for (const path of ['/etc/resolv.conf', '/etc/hostname']) {
+  for (const path of recipe.variant === 'scratch' ? [] : ['/etc/resolv.conf', '/etc/hostname']) {
     const full = await insideRootfs(root, path);
     await rm(full, { force: true }); // a symlink goes, not what it points to
     await writeFile(full, '');
@@ -306,6 +327,17 @@ async function customizeRootfs(rootfs: string, recipe: DebianImageRecipe): Promi
     const count = text.split(search).length - 1;
     if (count !== 1) throw new Error(`recipe edit of ${path}: expected ${JSON.stringify(search)} once, found it ${count} times`);
     await writeFile(full, text.replace(search, () => replace));
+  }
+  for (const file of recipe.files ?? []) {
+    let existing = dirname(file.path);
+    while (!existsSync(join(root, existing))) existing = dirname(existing);
+    await insideRootfs(root, existing, true);
+    const full = await insideRootfs(root, file.path);
+    await mkdir(dirname(full), { recursive: true });
+    await rm(full, { force: true });
+    if ('file' in file.source) await copyFile(file.source.file, full);
+    else await writeFile(full, file.source.text);
+    await chmod(full, file.mode ?? 0o644);
   }
   for (const dir of ['var/cache/apt/archives', 'var/lib/apt/lists', 'var/cache/apt']) {
     const abs = join(root, dir);
