@@ -8,6 +8,7 @@ import { stateDir, toolsDir } from '../util/paths.js';
 import { findTool } from '../cluster/tools.js';
 import { k3dTool, kindTool } from '../forge/catalog.js';
 import { ensureGoTool, goToolSource } from '../forge/go-tool.js';
+import { installRuncWrapper } from '../host/privileged.js';
 import type { Check } from './doctor.js';
 
 interface FixOptions {
@@ -54,6 +55,7 @@ export async function applyFixes(checks: Check[], options: FixOptions): Promise<
   if (needed.has('docker-install') || needed.has('docker-start')) {
     if ((await dockerAvailable()) !== undefined) await startDockerd(options);
   }
+  if (needed.has('privileged')) await installRuncWrapper(options.log);
   if (needed.has('tools')) {
     for (const tool of [k3dTool, kindTool]) {
       if (findTool(tool.name)) continue;

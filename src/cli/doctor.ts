@@ -11,6 +11,7 @@ import { runAllowingFailure } from '../util/exec.js';
 import { toolsDir } from '../util/paths.js';
 import { clusterSpecFor } from './options.js';
 import { forgeItems } from '../forge/catalog.js';
+import { hostHasSysResource, privilegedContainerProblem, WRAPPER_PATH } from '../host/privileged.js';
 import { applyFixes } from './doctor-fix.js';
 
 export interface Check {
@@ -20,7 +21,7 @@ export interface Check {
   /** The command or step that fixes it. */
   fix?: string;
   /** A fix `kubelab doctor --fix` knows how to apply. */
-  fixId?: 'docker-install' | 'docker-start' | 'tools' | 'debootstrap';
+  fixId?: 'docker-install' | 'docker-start' | 'tools' | 'debootstrap' | 'privileged';
   /** Not required for every lesson (e.g. kind when lessons use k3d). */
   optional?: boolean;
 }
@@ -34,6 +35,24 @@ async function toolCheck(tool: string, versionArgs: string[], optional = false):
   }
   const version = await runAllowingFailure(path, versionArgs);
   return { name: tool, ok: version.exitCode === 0, detail: `${path}: ${version.stdout.split('\n')[0]?.trim() || version.stderr.trim()}`, optional };
+}
+
+/** k3d and kind nodes are privileged containers: they must start on this host. */
+async function privilegedCheck(): Promise<Check> {
+  const problem = await privilegedContainerProblem().catch((error: Error) => `probe failed: ${error.message}`);
+  if (!problem) {
+    const wrapped = !hostHasSysResource();
+    return { name: 'privileged containers', ok: true, detail: wrapped ? `start (through ${WRAPPER_PATH}: this host lacks CAP_SYS_RESOURCE)` : 'start' };
+  }
+  return {
+    name: 'privileged containers',
+    ok: false,
+    detail: `fail: ${problem}`,
+    fix: hostHasSysResource()
+      ? 'check the docker runtime configuration'
+      : 'kubelab doctor --fix installs a runc wrapper that drops CAP_SYS_RESOURCE (this host cannot grant it) and makes it dockerd\'s default runtime',
+    fixId: hostHasSysResource() ? undefined : 'privileged',
+  };
 }
 
 /** Images kubelab builds itself: the bases are built on first use; the node image cannot be. */
@@ -68,6 +87,7 @@ export async function runChecks(lessonId?: string): Promise<Check[]> {
       ? { name: 'docker daemon', ok: false, detail: problem.message, fix: 'start dockerd (kubelab doctor --fix starts it as root)', fixId: 'docker-start' }
       : { name: 'docker daemon', ok: true, detail: 'reachable' });
   }
+  if (!dockerCli || checks.at(-1)?.ok) checks.push(await privilegedCheck());
   checks.push(await toolCheck('k3d', ['version']));
   checks.push(await toolCheck('kind', ['version'], true));
   checks.push(await toolCheck('kubectl', ['version', '--client'], true));
