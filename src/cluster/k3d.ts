@@ -23,7 +23,7 @@ const API_CONTAINER_PORT = 6443;
  * The node image k3d runs unless --image says otherwise: the one `kubelab forge` names (nothing is
  * pulled; with a registry, `docker pull rancher/k3s:TAG` and pass it with --image).
  */
-export const FORGED_K3S_IMAGE = 'kubelab/k3s:v1.32.5-k3s1';
+export const FORGED_K3S_IMAGE = 'kubelab/k3s:v1.32.0-k3s1';
 
 /** Published ports of the load balancer (or the server, without one), read back from k3d's JSON. */
 export function observeK3dCluster(cluster: K3dCluster): ObservedCluster {

@@ -91,3 +91,11 @@ describe('k3d version', () => {
     expect(() => parseK3dVersion('something else')).toThrow(/cannot read the versions .*something else/);
   });
 });
+
+describe('host capability check', () => {
+  test('reads CAP_SYS_RESOURCE (bit 24) from the bounding set', async () => {
+    const { hostHasSysResource } = await import('../../src/host/privileged.js');
+    expect(hostHasSysResource('Name:\tnode\nCapBnd:\t000001ffffffffff\n')).toBe(true);
+    expect(hostHasSysResource('Name:\tnode\nCapBnd:\t000001fffeffffff\n')).toBe(false);
+  });
+});
