@@ -1,0 +1,75 @@
+/**
+ * A real Kubernetes API server for tests of the kube layer: the forged k3s binary run as
+ * `k3s server --disable-agent` (API server, controllers and kine/SQLite, no kubelet) on a free
+ * loopback port, with its own data dir. Ready in seconds; removed by stop().
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+
+export interface ApiServer {
+  kubeconfig: string;
+  context: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The k3s binary: KUBELAB_TEST_K3S, else /bin/k3s copied out of the forged node image. */
+async function k3sBinary(dir: string, image: string): Promise<string> {
+  if (process.env.KUBELAB_TEST_K3S) return process.env.KUBELAB_TEST_K3S;
+  const { stdout: id } = await execa('docker', ['create', image]);
+  try {
+    await execa('docker', ['cp', `${id.trim()}:/bin/k3s`, join(dir, 'k3s')]);
+  } finally {
+    await execa('docker', ['rm', id.trim()]);
+  }
+  return join(dir, 'k3s');
+}
+
+export async function startApiServer(image: string): Promise<ApiServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'kubelab-it-api-'));
+  const kubeconfig = join(dir, 'kubeconfig.yaml');
+  let child: ResultPromise | undefined;
+  const stop = async () => {
+    child?.kill('SIGTERM');
+    await child?.catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const k3s = await k3sBinary(dir, image);
+    const port = await freePort();
+    child = execa(k3s, [
+      'server', '--disable-agent', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port),
+      '--disable', 'traefik,servicelb,local-storage,metrics-server,coredns', '--disable-helm-controller', '--disable-network-policy',
+      '--write-kubeconfig', kubeconfig, '--write-kubeconfig-mode', '600',
+    ], { reject: false, all: true, buffer: false });
+    // k3s says when it is ready; its output is the event to wait for.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('k3s API server not ready within 120 s')), 120_000);
+      const done = (error?: Error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve();
+      };
+      let tail = '';
+      child!.all!.on('data', (chunk: Buffer) => {
+        tail = (tail + chunk.toString()).slice(-4000);
+        if (tail.includes('k3s is up and running')) done();
+      });
+      child!.on('exit', (code) => done(new Error(`k3s exited with ${code}: ${tail}`)));
+    });
+    return { kubeconfig, context: 'default', stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
