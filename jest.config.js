@@ -13,5 +13,7 @@ export default {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // Integration tests drive a real dockerd, real clusters and real HTTP servers.
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },
+    // Real k3d clusters: they hold host ports (8081, 6550), so scripts/test.sh runs them one at a time.
+    { ...common, displayName: 'cluster', testMatch: ['<rootDir>/test/cluster/**/*.test.ts'] },
   ],
 };
