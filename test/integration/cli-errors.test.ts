@@ -104,8 +104,8 @@ describe('environment missing: exit 3 with the remedy', () => {
   test('run without the k3s node image names it and leaves no cluster behind', async () => {
     const before = await clusterContainers();
     const tempBefore = await leftovers();
-    const result = await kubelab(['run', 'lesson-1', '--name', 'kubelab-it-noimage'], { KUBELAB_TOOLS: realTools });
-    expect(result.stderr).toMatch(/k3d cluster kubelab-it-noimage needs kubelab\/k3s:\S+, .* not in the local Docker image store \(kubelab never pulls\)/);
+    const result = await kubelab(['run', 'lesson-1', '--name', 'kubelab-it-noimage', '--image', 'kubelab-it/no-such-node:0'], { KUBELAB_TOOLS: realTools });
+    expect(result.stderr).toMatch(/k3d cluster kubelab-it-noimage needs kubelab-it\/no-such-node:0, .*not in the local Docker image store \(kubelab never pulls\)/);
     expect(result.stderr).toMatch(/fix: build them with `kubelab forge`/);
     expect(result.code).toBe(3);
     expect(await clusterContainers()).toEqual(before);
