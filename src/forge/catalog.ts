@@ -1,9 +1,11 @@
-import { FORGED_K3S_IMAGE } from '../cluster/k3d.js';
-import { EnvironmentError } from '../errors.js';
 import { inspectImage } from '../docker/engine.js';
 import { ensureDebianImage, nginxBaseRecipe, pythonBaseRecipe, recipeTag, type DebianImageRecipe } from '../images/base.js';
+import { ADDON_IMAGE_TAGS, addonItems, TRAEFIK_MANIFEST } from './addons.js';
 import { ensureGoTool, goToolSource, goToolStatus, type GoTool } from './go-tool.js';
-import type { ForgeItem, ForgeStatus } from './types.js';
+import { helperImageItems } from './k3d-helpers.js';
+import { k3sNodeImageItem } from './k3s.js';
+import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
+import type { ForgeItem, ForgeOptions, ForgeStatus } from './types.js';
 
 export const K3D_VERSION = 'v5.9.0';
 
@@ -53,36 +55,39 @@ function debianImageItem(name: string, recipe: DebianImageRecipe): ForgeItem {
   };
 }
 
-/**
- * The k3s node image cannot be built on this kind of machine today: the Go module proxy it reaches
- * answers 403 for every version of github.com/k3s-io/k3s, and neither Debian nor any package
- * registry ships k3s. The item stays in the catalog so that `forge --list` and `doctor` say so.
- */
-const K3S_NODE_IMAGE = FORGED_K3S_IMAGE;
-const k3sNodeImage: ForgeItem = {
-  name: 'k3s node image',
-  kind: 'image',
-  sources: 'github.com/k3s-io/k3s@v1.32.5+k3s1 (not served by the Go module proxy)',
-  async status() {
-    const image = await inspectImage(K3S_NODE_IMAGE);
-    return image ? { present: true, location: K3S_NODE_IMAGE, sizeBytes: image.sizeBytes } : { present: false, location: K3S_NODE_IMAGE };
-  },
-  async ensure() {
-    const present = await this.status();
-    if (present.present) return { ...present, skipped: true, durationMs: 0 };
-    throw new EnvironmentError(
-      'the k3s node image cannot be built here: the Go module proxy answers 403 (not available) for github.com/k3s-io/k3s',
-      `load a k3s image into docker (docker load -i k3s.tar; docker tag <it> ${K3S_NODE_IMAGE}) or pass --image to use another`,
-    );
-  },
-};
+/** Everything k3s imports at boot, carried into the node image as an airgap tarball. */
+export const K3S_AIRGAP_IMAGES: readonly string[] = [PAUSE_IMAGE, BUSYBOX_IMAGE, ...ADDON_IMAGE_TAGS];
 
+/**
+ * In build order: tools, the lesson bases, the images k3s and k3d run, and last the node image,
+ * which carries the images before it.
+ */
 export function forgeItems(): ForgeItem[] {
   return [
     toolItem(k3dTool, 240),
     toolItem(kindTool, 120),
     debianImageItem('python base', pythonBaseRecipe),
     debianImageItem('nginx base', nginxBaseRecipe),
-    k3sNodeImage,
+    ...helperImageItems(),
+    ...addonItems(),
+    k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }),
   ];
+}
+
+/**
+ * Builds the forge images among `tags` that are missing or stale, with every missing image listed
+ * before them (the node image carries the add-on images, so those come first). Tags no item
+ * makes are left for the caller's own check.
+ */
+export async function forgeImages(tags: readonly string[], options: ForgeOptions = {}): Promise<void> {
+  const items = forgeItems().filter((item) => item.kind === 'image');
+  const statuses = await Promise.all(items.map((item) => item.status()));
+  const last = Math.max(...statuses.map((status, index) => (tags.includes(status.location) && !status.present ? index : -1)));
+  for (let index = 0; index <= last; index += 1) {
+    if (statuses[index]!.present) continue;
+    const item = items[index]!;
+    const estimate = item.estimateSeconds ? `, about ${Math.ceil(item.estimateSeconds / 60)} min the first time` : '';
+    options.onLine?.(`${statuses[index]!.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
+    await item.ensure(options);
+  }
 }

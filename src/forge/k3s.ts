@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { inspectImage, tagImage } from '../docker/engine.js';
 import { ensureDebianImage, RECIPE_LABEL, recipeHash, recipeTag, type DebianImageRecipe, type RecipeFile } from '../images/base.js';
@@ -76,19 +76,18 @@ export function k3sServerBuild(goVersion: string): GoBuild {
 }
 
 /**
- * containerd's runc shim, from the containerd that k3s's go.mod pins (k3s-io/containerd
- * v1.7.23-k3s2), built inside the k3s module so the replace directive applies. Same tags as k3s,
- * so the packages both use are compiled once.
+ * containerd's runc shim from the containerd k3s's go.mod pins (github.com/k3s-io/containerd
+ * v1.7.23-k3s2), built as its own main module as k3s's scripts/build does: inside the k3s module
+ * the shim does not compile (k3s's newer go-runc lacks what containerd 1.7's reaper implements).
  */
 export const containerdShimBuild: GoBuild = {
   name: 'containerd-shim-runc-v2',
-  module: K3S_MODULE,
-  version: K3S_MODULE_VERSION,
-  pkg: 'github.com/containerd/containerd/cmd/containerd-shim-runc-v2',
+  module: 'github.com/k3s-io/containerd',
+  version: 'v1.7.23-k3s2',
+  pkg: './cmd/containerd-shim-runc-v2',
   cgo: true,
-  tags: K3S_TAGS,
+  tags: ['apparmor', 'netcgo', 'osusergo', 'urfave_cli_no_docs'],
   ldflags: ['github.com/containerd/containerd/version.Version=v1.7.23-k3s2', 'github.com/containerd/containerd/version.Package=github.com/k3s-io/containerd'],
-  env: K3S_ENV,
 };
 
 /**
@@ -109,6 +108,20 @@ export const flannelCniBuild: GoBuild = {
 export function k3sGoBuilds(goVersion: string): GoBuild[] {
   return [k3sServerBuild(goVersion), containerdShimBuild, flannelCniBuild];
 }
+
+/**
+ * The images k3s v1.32.0 runs by default (its scripts/airgap/image-list.txt), less Traefik and
+ * klipper-helm (kubelab deploys Traefik from its own manifests; pass that image's tag too) and
+ * rancher/klipper-lb:v0.4.9 (ServiceLB's svclb pods, needed only for LoadBalancer Services:
+ * pass it too once it is forged). docker.io/ is implied.
+ */
+export const K3S_DEFAULT_IMAGES = [
+  'rancher/mirrored-pause:3.6',
+  'rancher/mirrored-coredns-coredns:1.12.0',
+  'rancher/mirrored-metrics-server:v0.7.2',
+  'rancher/local-path-provisioner:v0.0.30',
+  'rancher/mirrored-library-busybox:1.36.1',
+] as const;
 
 /** Where each binary lands in the image. */
 const BINARY_PATHS: Record<string, string> = {
@@ -163,7 +176,12 @@ const AIRGAP_PATH = '/var/lib/rancher/k3s/agent/images/kubelab-airgap.tar';
  * the airgap tarball by the ids of the images it holds: checking whether the image is current
  * builds nothing and reads no binary.
  */
-export async function k3sNodeRecipe(go: string, airgap: readonly AirgapImage[], airgapTar?: string): Promise<DebianImageRecipe> {
+export async function k3sNodeRecipe(
+  go: string,
+  airgap: readonly AirgapImage[],
+  airgapTar?: string,
+  serverManifests: readonly string[] = [],
+): Promise<DebianImageRecipe> {
   const binaries: RecipeFile[] = k3sGoBuilds(go).map((build) => ({
     path: BINARY_PATHS[build.name]!,
     source: { file: binaryPath(build), identity: goBuildIdentity(build) },
@@ -178,6 +196,13 @@ export async function k3sNodeRecipe(go: string, airgap: readonly AirgapImage[], 
     // kubelab deploys Traefik from its own manifests; k3s must not install its packaged HelmChart.
     // A .skip file (not `disable: [traefik]`, which agents would reject) works for any role.
     { path: '/var/lib/rancher/k3s/server/manifests/traefik.yaml.skip', source: { text: '' } },
+    // Manifests k3s servers apply at start (and keep applied), e.g. kubelab's own Traefik.
+    ...(await Promise.all(
+      serverManifests.map(async (file) => ({
+        path: `/var/lib/rancher/k3s/server/manifests/${basename(file)}`,
+        source: { text: await readFile(file, 'utf8') },
+      })),
+    )),
   ];
   if (airgap.length > 0) {
     files.push({
@@ -254,6 +279,8 @@ async function ensureBinary(build: GoBuild, options: ForgeOptions): Promise<bool
 export interface K3sNodeImageOptions extends ForgeOptions {
   /** Images to carry into the node for k3s to import at boot; those not in the local docker are left out. */
   airgapImages: readonly string[];
+  /** Manifest files for /var/lib/rancher/k3s/server/manifests/ (k3s servers apply them at start). */
+  serverManifests?: readonly string[];
 }
 
 export interface K3sNodeImageResult extends ForgeResult {
@@ -274,7 +301,7 @@ export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<
   const started = performance.now();
   const go = await goVersion();
   const { present, missing } = await resolveAirgapImages(options.airgapImages);
-  const planned = await k3sNodeRecipe(go, present);
+  const planned = await k3sNodeRecipe(go, present, undefined, options.serverManifests);
   const tag = recipeTag(planned);
   const existing = await inspectImage(tag);
   if (existing && existing.labels[RECIPE_LABEL] === recipeHash(planned) && !options.force) {
@@ -299,7 +326,7 @@ export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<
       options.onLine?.(`docker save ${present.map((i) => i.tag).join(' ')}`);
       await run('docker', ['save', '--output', tar, ...present.map((i) => i.tag)], { signal: options.signal });
     }
-    const recipe = await k3sNodeRecipe(go, present, tar);
+    const recipe = await k3sNodeRecipe(go, present, tar, options.serverManifests);
     const built = await ensureDebianImage(recipe, { force: options.force, signal: options.signal, onLine: options.onLine });
     await tagImage(built.tag, FORGED_K3S_IMAGE);
     return {
@@ -319,7 +346,7 @@ export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<
 }
 
 /** Whether FORGED_K3S_IMAGE is the image today's inputs make (Go version, airgap image ids, recipe). */
-export async function k3sNodeImageStatus(airgapImages: readonly string[]): Promise<ForgeStatus> {
+export async function k3sNodeImageStatus(airgapImages: readonly string[], serverManifests: readonly string[] = []): Promise<ForgeStatus> {
   const tagged = await inspectImage(FORGED_K3S_IMAGE);
   if (!tagged) return { present: false, location: FORGED_K3S_IMAGE };
   let go: string;
@@ -329,23 +356,22 @@ export async function k3sNodeImageStatus(airgapImages: readonly string[]): Promi
     // Without Go nothing can be rebuilt: what is there is what there is.
     return { present: true, location: FORGED_K3S_IMAGE, sizeBytes: tagged.sizeBytes };
   }
-  const recipe = await k3sNodeRecipe(go, (await resolveAirgapImages(airgapImages)).present);
+  const recipe = await k3sNodeRecipe(go, (await resolveAirgapImages(airgapImages)).present, undefined, serverManifests);
   const current = tagged.labels[RECIPE_LABEL] === recipeHash(recipe);
   return { present: current, location: FORGED_K3S_IMAGE, sizeBytes: tagged.sizeBytes };
 }
 
 /**
- * The forge item. `airgapImages` is read when the item runs, so a catalog can pass the tags of
- * the image items it builds first (pause, coredns, metrics-server, local-path-provisioner, ...).
+ * The forge item. The catalog lists it after the image items whose tags it passes (pause, coredns,
+ * metrics-server, local-path-provisioner, busybox, traefik): they are read when the item runs.
  */
-export function k3sNodeImageItem(airgapImages: readonly string[] | (() => readonly string[])): ForgeItem {
-  const tags = () => (typeof airgapImages === 'function' ? airgapImages() : airgapImages);
+export function k3sNodeImageItem(inputs: { airgapImages: readonly string[]; serverManifests?: readonly string[] }): ForgeItem {
   return {
     name: 'k3s node image',
     kind: 'image',
     sources: `${K3S_MODULE}@${K3S_VERSION} (${K3S_MODULE_VERSION}), github.com/containernetworking/plugins@v0.9.1 (flannel), debian bookworm`,
     estimateSeconds: 15 * 60,
-    status: () => k3sNodeImageStatus(tags()),
-    ensure: (options) => ensureK3sNodeImage({ ...options, airgapImages: tags() }),
+    status: () => k3sNodeImageStatus(inputs.airgapImages, inputs.serverManifests),
+    ensure: (options) => ensureK3sNodeImage({ ...options, ...inputs }),
   };
 }

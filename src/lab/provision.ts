@@ -4,6 +4,7 @@ import { assertPortsFree } from '../cluster/ports.js';
 import { clusterMismatches, hostPortsOf, type ClusterSpec } from '../cluster/spec.js';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
 import { assertImagesPresent } from '../docker/engine.js';
+import { forgeImages } from '../forge/catalog.js';
 import type { ClusterAccess } from '../kube/client.js';
 import type { CleanupStack } from '../util/cleanup.js';
 
@@ -36,7 +37,9 @@ export async function provisionCluster(
     options.onLine?.(`reusing cluster ${spec.name}`);
   } else {
     await assertPortsFree(hostPortsOf(spec), `cluster ${spec.name}`);
-    await assertImagesPresent(await provider.nodeImages(spec, options), `${provider.name} cluster ${spec.name}`);
+    const nodeImages = await provider.nodeImages(spec, options);
+    await forgeImages(nodeImages, { signal: options.signal, onLine: options.onLine });
+    await assertImagesPresent(nodeImages, `${provider.name} cluster ${spec.name}`);
     if (!options.keep) {
       cleanup.register(`delete ${provider.name} cluster ${spec.name}`, async () => {
         await provider.delete(spec.name);

@@ -1,0 +1,97 @@
+/**
+ * The forged k3s node image for real: built from source (or found current and skipped), then run
+ * as a single-node k3s server in a privileged container, as k3d runs it. The node must become
+ * Ready (kubelet, containerd with kubelab's config template, flannel CNI), and when the pause
+ * image rides along in the airgap tarball, a pod must run.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { containerLogs, inspectImage, publishedPort, removeContainer, waitForLog } from '../../src/docker/engine.js';
+import { ensureK3sNodeImage, FORGED_K3S_IMAGE, K3S_DEFAULT_IMAGES, type K3sNodeImageResult } from '../../src/forge/k3s.js';
+import { connect, type Kube } from '../../src/kube/client.js';
+import { waitFor } from '../../src/kube/wait.js';
+
+const MINUTE = 60_000;
+const PAUSE = 'rancher/mirrored-pause:3.6';
+const name = `kubelab-it-k3s-${process.pid}`;
+let image: K3sNodeImageResult;
+let dir: string;
+let kube: Kube;
+
+const nodeReady = (node: V1Node) => node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kubelab-it-k3s-'));
+  // A cold build compiles k3s (about 10 min on 2 cores); later runs find the image current.
+  image = await ensureK3sNodeImage({ airgapImages: [...K3S_DEFAULT_IMAGES] });
+  console.log(
+    `k3s node image: ${image.skipped ? 'current' : `built in ${(image.durationMs / 1000).toFixed(0)} s`}, ` +
+      `${((image.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, airgap: ${image.airgap.map((i) => i.tag).join(', ') || 'none'}`,
+  );
+}, 60 * MINUTE);
+
+afterAll(async () => {
+  await removeContainer(name);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('the forged k3s node image', () => {
+  test('is found current the second time, under its content tag and FORGED_K3S_IMAGE', async () => {
+    const again = await ensureK3sNodeImage({ airgapImages: [...K3S_DEFAULT_IMAGES] });
+    expect(again.skipped).toBe(true);
+    expect(again.recipeTag).toBe(image.recipeTag);
+    expect(again.recipeTag).toMatch(/^kubelab\/k3s:[0-9a-f]{12}$/);
+    expect((await inspectImage(FORGED_K3S_IMAGE))?.id).toBe(image.imageId);
+  }, 5 * MINUTE);
+
+  test('runs a single-node k3s server whose node becomes Ready', async () => {
+    await execa('docker', [
+      'run', '--detach', '--privileged', '--name', name, '--label', 'dev.kubelab.managed=true',
+      '--publish', '127.0.0.1::6443', FORGED_K3S_IMAGE,
+      'server', '--disable=traefik,servicelb,metrics-server,local-storage,coredns', '--disable-helm-controller', '--tls-san=127.0.0.1',
+    ]);
+    await waitForLog(name, /k3s is up and running/, { timeoutMs: 3 * MINUTE });
+    const { stdout } = await execa('docker', ['exec', name, 'cat', '/etc/rancher/k3s/k3s.yaml']);
+    const port = await publishedPort(name, 6443);
+    const kubeconfig = join(dir, 'kubeconfig.yaml');
+    await writeFile(kubeconfig, stdout.replace(/server: https:\/\/127\.0\.0\.1:6443/, `server: https://127.0.0.1:${port}`));
+    kube = connect({ kubeconfig, context: 'default' });
+
+    const ready = await waitFor<V1Node, V1Node>(kube, {
+      description: 'the k3s node to become Ready',
+      target: { apiVersion: 'v1', kind: 'Node' },
+      until: (nodes) => nodes.find(nodeReady),
+      timeoutMs: 3 * MINUTE,
+      diagnose: () => containerLogs(name, 40),
+    });
+    expect(ready.status?.nodeInfo?.kubeletVersion).toBe('v1.32.0+k3s1');
+    expect(ready.status?.nodeInfo?.containerRuntimeVersion).toMatch(/^containerd:\/\/1\.7\./);
+  }, 8 * MINUTE);
+
+  test('runs a pod from the airgap images (pause) on the flannel network', async () => {
+    if (!image.airgap.some((i) => i.tag === PAUSE)) {
+      console.log(`${PAUSE} is not built yet: no pod can start without a sandbox image; skipped`);
+      return;
+    }
+    await kube.core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'pause' },
+        spec: { containers: [{ name: 'pause', image: PAUSE, imagePullPolicy: 'Never' }] },
+      },
+    });
+    const pod = await waitFor<V1Pod, V1Pod>(kube, {
+      description: 'the pause pod to run',
+      target: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', fieldSelector: 'metadata.name=pause' },
+      until: (pods) => pods.find((p) => p.status?.phase === 'Running'),
+      timeoutMs: 3 * MINUTE,
+      diagnose: async () => JSON.stringify((await kube.core.readNamespacedPod({ name: 'pause', namespace: 'default' })).status, null, 2),
+    });
+    // The pod's address comes from flannel's subnet for this node (10.42.0.0/24 on the first node).
+    expect(pod.status?.podIP).toMatch(/^10\.42\.0\.\d+$/);
+  }, 5 * MINUTE);
+});
