@@ -1,3 +1,4 @@
+import { FORGED_K3S_IMAGE } from '../cluster/k3d.js';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -7,8 +8,10 @@ import { inspectImage, tagImage } from '../docker/engine.js';
 import { ensureDebianImage, RECIPE_LABEL, recipeHash, recipeTag, type DebianImageRecipe, type RecipeFile } from '../images/base.js';
 import { run, runAllowingFailure } from '../util/exec.js';
 import { packageRoot } from '../util/paths.js';
+import { COREDNS_IMAGE, LOCAL_PATH_IMAGE, METRICS_SERVER_IMAGE, TRAEFIK_IMAGE, TRAEFIK_MANIFEST } from './addons.js';
 import { buildGoModule, goBuildSource, type GoBuild } from './go-build.js';
 import { goBuildIdentity } from './go-tool.js';
+import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
 
 /**
@@ -21,7 +24,7 @@ import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.
  */
 
 /** The tag k3d is given (`k3d cluster create --image`); also the upstream release it stands for. */
-export const FORGED_K3S_IMAGE = 'kubelab/k3s:v1.32.0-k3s1';
+export { FORGED_K3S_IMAGE };
 export const K3S_VERSION = 'v1.32.0+k3s1';
 /**
  * v1.32.0+k3s1's commit as the Go module proxy serves it: release tags carry `+`, which Go module
@@ -122,6 +125,15 @@ export const K3S_DEFAULT_IMAGES = [
   'rancher/local-path-provisioner:v0.0.30',
   'rancher/mirrored-library-busybox:1.36.1',
 ] as const;
+
+/**
+ * What kubelab's node image carries: the images of the k3s add-ons kubelab keeps (forged by the
+ * add-on and helper items, which must run first) and kubelab's own Traefik, applied by k3s servers.
+ */
+export const KUBELAB_K3S_NODE_INPUTS: { airgapImages: readonly string[]; serverManifests: readonly string[] } = {
+  airgapImages: [PAUSE_IMAGE, BUSYBOX_IMAGE, COREDNS_IMAGE, METRICS_SERVER_IMAGE, LOCAL_PATH_IMAGE, TRAEFIK_IMAGE],
+  serverManifests: [TRAEFIK_MANIFEST],
+};
 
 /** Where each binary lands in the image. */
 const BINARY_PATHS: Record<string, string> = {
@@ -329,6 +341,7 @@ export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<
     const recipe = await k3sNodeRecipe(go, present, tar, options.serverManifests);
     const built = await ensureDebianImage(recipe, { force: options.force, signal: options.signal, onLine: options.onLine });
     await tagImage(built.tag, FORGED_K3S_IMAGE);
+    await removeStaleNodeImages(built.tag);
     return {
       present: true,
       location: FORGED_K3S_IMAGE,
@@ -342,6 +355,19 @@ export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<
     };
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Earlier builds (other airgap images, another Go) are 600 MB each and nothing refers to them by
+ * tag: remove them. One still used by a container stays (docker refuses), which is fine.
+ */
+async function removeStaleNodeImages(current: string): Promise<void> {
+  const [repository, keep] = current.split(':');
+  const listed = await runAllowingFailure('docker', ['image', 'ls', '--format', '{{.Tag}}', repository!]);
+  if (listed.exitCode !== 0) return;
+  for (const tag of listed.stdout.split('\n').map((t) => t.trim())) {
+    if (/^[0-9a-f]{12}$/.test(tag) && tag !== keep) await runAllowingFailure('docker', ['image', 'rm', `${repository}:${tag}`]);
   }
 }
 
@@ -365,7 +391,7 @@ export async function k3sNodeImageStatus(airgapImages: readonly string[], server
  * The forge item. The catalog lists it after the image items whose tags it passes (pause, coredns,
  * metrics-server, local-path-provisioner, busybox, traefik): they are read when the item runs.
  */
-export function k3sNodeImageItem(inputs: { airgapImages: readonly string[]; serverManifests?: readonly string[] }): ForgeItem {
+export function k3sNodeImageItem(inputs: { airgapImages: readonly string[]; serverManifests?: readonly string[] } = KUBELAB_K3S_NODE_INPUTS): ForgeItem {
   return {
     name: 'k3s node image',
     kind: 'image',

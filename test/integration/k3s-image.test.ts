@@ -9,9 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Node, V1Pod, V1ServiceAccount } from '@kubernetes/client-node';
 import { containerLogs, inspectImage, publishedPort, removeContainer, waitForLog } from '../../src/docker/engine.js';
-import { ensureK3sNodeImage, FORGED_K3S_IMAGE, K3S_DEFAULT_IMAGES, type K3sNodeImageResult } from '../../src/forge/k3s.js';
+import { ensureK3sNodeImage, FORGED_K3S_IMAGE, KUBELAB_K3S_NODE_INPUTS, type K3sNodeImageResult } from '../../src/forge/k3s.js';
 import { connect, type Kube } from '../../src/kube/client.js';
 import { waitFor } from '../../src/kube/wait.js';
 
@@ -27,7 +27,7 @@ const nodeReady = (node: V1Node) => node.status?.conditions?.some((c) => c.type 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kubelab-it-k3s-'));
   // A cold build compiles k3s (about 10 min on 2 cores); later runs find the image current.
-  image = await ensureK3sNodeImage({ airgapImages: [...K3S_DEFAULT_IMAGES] });
+  image = await ensureK3sNodeImage(KUBELAB_K3S_NODE_INPUTS);
   console.log(
     `k3s node image: ${image.skipped ? 'current' : `built in ${(image.durationMs / 1000).toFixed(0)} s`}, ` +
       `${((image.sizeBytes ?? 0) / 1e6).toFixed(0)} MB, airgap: ${image.airgap.map((i) => i.tag).join(', ') || 'none'}`,
@@ -41,7 +41,7 @@ afterAll(async () => {
 
 describe('the forged k3s node image', () => {
   test('is found current the second time, under its content tag and FORGED_K3S_IMAGE', async () => {
-    const again = await ensureK3sNodeImage({ airgapImages: [...K3S_DEFAULT_IMAGES] });
+    const again = await ensureK3sNodeImage(KUBELAB_K3S_NODE_INPUTS);
     expect(again.skipped).toBe(true);
     expect(again.recipeTag).toBe(image.recipeTag);
     expect(again.recipeTag).toMatch(/^kubelab\/k3s:[0-9a-f]{12}$/);
@@ -53,6 +53,8 @@ describe('the forged k3s node image', () => {
       'run', '--detach', '--privileged', '--name', name, '--label', 'dev.kubelab.managed=true',
       '--publish', '127.0.0.1::6443', FORGED_K3S_IMAGE,
       'server', '--disable=traefik,servicelb,metrics-server,local-storage,coredns', '--disable-helm-controller', '--tls-san=127.0.0.1',
+      // Only the control plane, kubelet and CNI are under test: kubelab's Traefik (a server manifest) stays out.
+      '--disable=kubelab-traefik',
     ]);
     await waitForLog(name, /k3s is up and running/, { timeoutMs: 3 * MINUTE });
     const { stdout } = await execa('docker', ['exec', name, 'cat', '/etc/rancher/k3s/k3s.yaml']);
@@ -77,6 +79,13 @@ describe('the forged k3s node image', () => {
       console.log(`${PAUSE} is not built yet: no pod can start without a sandbox image; skipped`);
       return;
     }
+    // The API refuses pods until the namespace's default service account exists.
+    await waitFor<V1ServiceAccount, V1ServiceAccount>(kube, {
+      description: 'the default service account',
+      target: { apiVersion: 'v1', kind: 'ServiceAccount', namespace: 'default', fieldSelector: 'metadata.name=default' },
+      until: (accounts) => accounts[0],
+      timeoutMs: 2 * MINUTE,
+    });
     await kube.core.createNamespacedPod({
       namespace: 'default',
       body: {
