@@ -56,7 +56,8 @@ export async function runAllowingFailure(
     child.all.on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) onLine(line);
+      // CLIs such as k3d colour their logs even into a pipe; the report wants plain text.
+      for (const line of lines) if (line.trim()) onLine(line.replace(/\x1b\[[0-9;]*m/g, ''));
     });
   }
   const result = await child;
