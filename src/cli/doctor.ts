@@ -61,14 +61,15 @@ async function forgedImageChecks(): Promise<Check[]> {
   for (const item of forgeItems().filter((i) => i.kind === 'image')) {
     const status = await item.status().catch(() => undefined);
     if (!status) continue; // docker is down: its own check says so
-    const requiredForK3d = item.name === 'k3s node image';
+    // What a k3d cluster cannot start without; the others are inputs (the node image carries them) or lesson bases.
+    const requiredForK3d = ['k3s node image', 'k3d-proxy image', 'k3d-tools image'].includes(item.name);
     checks.push(status.present
       ? { name: item.name, ok: true, detail: `${status.location} (${((status.sizeBytes ?? 0) / 1e6).toFixed(0)} MB)` }
       : {
           name: item.name,
           ok: false,
           detail: `${status.location} missing (${item.sources})`,
-          fix: requiredForK3d ? 'kubelab forge "k3s node image" explains what is needed' : `kubelab forge "${item.name}" (or built on first use)`,
+          fix: requiredForK3d ? 'kubelab forge (run and up also forge it when missing)' : `kubelab forge "${item.name}" (or built on first use)`,
           optional: !requiredForK3d,
         });
   }
