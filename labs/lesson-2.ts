@@ -1,6 +1,7 @@
 import { hpaReadsMetrics, rescaleEvent, scaledAbove } from '../src/assert/autoscaling.js';
 import { deploymentAvailable, nodesReady } from '../src/assert/workloads.js';
 import { defineLesson } from '../src/lab/types.js';
+import lesson1 from './lesson-1.js';
 import { formatLoadSummary, runLoad } from '../src/load/generator.js';
 
 /** The load lasts long enough for metrics-server (15 s resolution) and the HPA (15 s sync) to react. */
@@ -16,13 +17,8 @@ export default defineLesson({
   summary:
     'kubelab downloads test.txt through the Ingress at 127.0.0.1:8081 (Host: myapp.local) until the HPA ' +
     'reads utilization above 60% from metrics-server, emits SuccessfulRescale and the Deployment grows above one replica.',
-  cluster: {
-    name: 'yadoc-exposed',
-    servers: 1,
-    agents: 3,
-    ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }],
-    k3sArgs: [],
-  },
+  // The course: "same cluster (delete lesson 1's first)".
+  cluster: lesson1.cluster,
   images: [{ app: 'file-server', tag: 'myapp:hpa-test' }],
   manifests: 'lesson-2',
   namespace: 'hpa-test',

@@ -20,36 +20,44 @@ export function goBuildIdentity(build: GoBuild): string {
   return `${goBuildSource(build)} build:${flags}`;
 }
 
-function paths(tool: GoTool): { binary: string; stamp: string } {
-  return { binary: join(toolsDir(), tool.name), stamp: join(toolsDir(), `${tool.name}.source`) };
+function paths(build: GoBuild, dir: string): { binary: string; stamp: string } {
+  return { binary: join(dir, build.name), stamp: join(dir, `${build.name}.source`) };
 }
 
-export async function goToolStatus(tool: GoTool): Promise<ForgeStatus> {
-  const { binary, stamp } = paths(tool);
+/** Whether `dir` holds the binary built from exactly `build` (its stamp names the same inputs). */
+export async function goBinaryStatus(build: GoBuild, dir: string): Promise<ForgeStatus> {
+  const { binary, stamp } = paths(build, dir);
   const recorded = await readFile(stamp, 'utf8').catch(() => '');
-  if (!existsSync(binary) || recorded.trim() !== goBuildIdentity(tool)) return { present: false, location: binary };
+  if (!existsSync(binary) || recorded.trim() !== goBuildIdentity(build)) return { present: false, location: binary };
   return { present: true, location: binary, sizeBytes: (await stat(binary)).size };
 }
 
 /**
- * Builds the tool into kubelab's tools dir unless the same source is already there. It is built in
- * a temp dir beside the tools dir and renamed into place: an interrupted build leaves nothing
- * half-written where kubelab looks for tools.
+ * Builds `build` into `dir` unless the same inputs were built there before. It is built beside its
+ * final place and renamed into it: an interrupted build leaves nothing half-written that looks current.
  */
-export async function ensureGoTool(tool: GoTool, options: ForgeOptions = {}): Promise<ForgeResult> {
+export async function ensureGoBinary(build: GoBuild, dir: string, options: ForgeOptions = {}): Promise<ForgeResult> {
   const started = performance.now();
-  const current = await goToolStatus(tool);
+  const current = await goBinaryStatus(build, dir);
   if (current.present && !options.force) return { ...current, skipped: true, durationMs: performance.now() - started };
-  const dir = toolsDir();
   await mkdir(dir, { recursive: true });
-  const { binary, stamp } = paths(tool);
-  const built = join(dir, `.${tool.name}.new`);
+  const { binary, stamp } = paths(build, dir);
+  const built = join(dir, `.${build.name}.new`);
   try {
-    await buildGoModule(tool, built, dir, options);
+    await buildGoModule(build, built, dir, options);
     await rename(built, binary);
   } finally {
     await rm(built, { force: true });
   }
-  await writeFile(stamp, `${goBuildIdentity(tool)}\n`);
-  return { ...(await goToolStatus(tool)), skipped: false, durationMs: performance.now() - started };
+  await writeFile(stamp, `${goBuildIdentity(build)}\n`);
+  return { ...(await goBinaryStatus(build, dir)), skipped: false, durationMs: performance.now() - started };
+}
+
+export function goToolStatus(tool: GoTool): Promise<ForgeStatus> {
+  return goBinaryStatus(tool, toolsDir());
+}
+
+/** A tool in kubelab's tools dir, where the providers look when it is not on PATH. */
+export function ensureGoTool(tool: GoTool, options: ForgeOptions = {}): Promise<ForgeResult> {
+  return ensureGoBinary(tool, toolsDir(), options);
 }

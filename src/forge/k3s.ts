@@ -1,6 +1,5 @@
 import { FORGED_K3S_IMAGE } from '../cluster/k3d.js';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
@@ -9,8 +8,8 @@ import { ensureDebianImage, RECIPE_LABEL, recipeHash, recipeTag, type DebianImag
 import { run, runAllowingFailure } from '../util/exec.js';
 import { packageRoot } from '../util/paths.js';
 import { COREDNS_IMAGE, LOCAL_PATH_IMAGE, METRICS_SERVER_IMAGE, TRAEFIK_IMAGE, TRAEFIK_MANIFEST } from './addons.js';
-import { buildGoModule, goBuildSource, type GoBuild } from './go-build.js';
-import { goBuildIdentity } from './go-tool.js';
+import { goBuildSource, type GoBuild } from './go-build.js';
+import { ensureGoBinary, goBinaryStatus, goBuildIdentity } from './go-tool.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
 
@@ -262,30 +261,15 @@ export async function k3sNodeRecipe(
 }
 
 function binaryPath(build: GoBuild): string {
-  return join(k3sBinaryDir(), build.name);
+  return join(k3sBinaryDir(), build.name); // where ensureGoBinary puts it
 }
 
-async function binaryCurrent(build: GoBuild): Promise<boolean> {
-  const stamp = await readFile(`${binaryPath(build)}.source`, 'utf8').catch(() => '');
-  return existsSync(binaryPath(build)) && stamp.trim() === goBuildIdentity(build);
-}
-
-/** Builds one binary into the binary dir unless it is there from the same inputs; renamed into place when done. */
-async function ensureBinary(build: GoBuild, options: ForgeOptions): Promise<boolean> {
-  if (!options.force && (await binaryCurrent(build))) return false;
-  const dir = k3sBinaryDir();
-  await mkdir(dir, { recursive: true });
-  const target = binaryPath(build);
-  const partial = join(dir, `.${build.name}.new`);
-  options.onLine?.(`building ${build.name} from ${goBuildSource(build)}`);
-  try {
-    await buildGoModule(build, partial, dir, options);
-    await rename(partial, target);
-  } finally {
-    await rm(partial, { force: true });
+/** Builds a binary the image needs into the k3s binary dir, announcing it only when it builds. */
+async function ensureBinary(build: GoBuild, options: ForgeOptions): Promise<void> {
+  if (options.force || !(await goBinaryStatus(build, k3sBinaryDir())).present) {
+    options.onLine?.(`building ${build.name} from ${goBuildSource(build)}`);
   }
-  await writeFile(`${target}.source`, `${goBuildIdentity(build)}\n`);
-  return true;
+  await ensureGoBinary(build, k3sBinaryDir(), options);
 }
 
 export interface K3sNodeImageOptions extends ForgeOptions {
