@@ -30,6 +30,7 @@ export default defineLesson({
   manifests: 'lesson-1',
   namespace: 'default',
   exercise: [],
+  trace: { deployment: 'myapp', request: { port: 8081, host: 'myapp.local' } },
   assertions: [
     nodesReady(1, 3),
     deploymentAvailable('myapp', 'app=myapp'),

@@ -1,11 +1,80 @@
-import { hpaReadsMetrics, rescaleEvent, scaledAbove } from '../src/assert/autoscaling.js';
+import { hpaReadsMetrics, podsSpread, rescaleEvent, scaledAbove, scalesDownAfterLoad, STOP_LOAD } from '../src/assert/autoscaling.js';
 import { deploymentAvailable, nodesReady } from '../src/assert/workloads.js';
-import { defineLesson } from '../src/lab/types.js';
-import lesson1 from './lesson-1.js';
+import { applyFields } from '../src/kube/apply.js';
+import { defineLesson, type LessonContext } from '../src/lab/types.js';
 import { formatLoadSummary, runLoad } from '../src/load/generator.js';
+import { recordEvents } from '../src/observe/events.js';
+import { recordPodMetrics } from '../src/observe/pod-metrics.js';
+import { recordScaling } from '../src/observe/scaling.js';
+import lesson1 from './lesson-1.js';
 
-/** The load lasts long enough for metrics-server (15 s resolution) and the HPA (15 s sync) to react. */
-const LOAD = { concurrency: 4, durationMs: 180_000, maxRequests: 20_000 };
+/**
+ * Long enough for metrics-server (15 s resolution) and the HPA (15 s sync) to react; the
+ * scale-down assertion stops it earlier, once the scale-up has been seen.
+ */
+const LOAD = { concurrency: 4, durationMs: 240_000, maxRequests: 30_000 };
+
+/** The course's HPA has no behavior: scale-down would wait the default 300 s. */
+const STABILIZATION_WINDOW_SECONDS = 30;
+
+async function shortenScaleDownWindow(context: LessonContext): Promise<void> {
+  const behavior = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'myapp-hpa', namespace: context.namespace },
+    spec: { behavior: { scaleDown: { stabilizationWindowSeconds: STABILIZATION_WINDOW_SECONDS } } },
+  };
+  await applyFields(context.kube, behavior, 'kubelab-lesson-2');
+  const note = `kubelab shortened the HPA's scale-down stabilization window from the default 300 s to ${STABILIZATION_WINDOW_SECONDS} s (spec.behavior.scaleDown, its own field manager) to keep the run short; the course's manifest is unchanged`;
+  context.timeline.note(note);
+  context.log(note);
+}
+
+/** The timeline's recorders run until cleanup: metrics, replicas and utilization, events. */
+function startRecorders(context: LessonContext): void {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([context.signal, stop.signal]);
+  const recorders = Promise.all([
+    recordPodMetrics(context.kube, context.namespace, context.timeline, { intervalMs: 5000, signal }),
+    recordScaling(context.kube, context.namespace, { hpa: 'myapp-hpa', deployment: 'myapp' }, context.timeline, signal),
+    recordEvents(context.kube, context.namespace, context.timeline, signal),
+  ]);
+  context.cleanup.register('stop the timeline recorders', async () => {
+    stop.abort();
+    await recorders.catch(() => undefined);
+  });
+}
+
+function startLoad(context: LessonContext): void {
+  const stop = new AbortController();
+  const { timeline } = context;
+  timeline.chart('throughput', 'Load through the Ingress (responses per second)');
+  timeline.chart('latency', 'Load latency (p99, ms)');
+  timeline.event({ source: 'kubelab', reason: 'LoadStarted', message: `${LOAD.concurrency} connections to 127.0.0.1:8081 (Host: myapp.local)` });
+  const load = runLoad({
+    url: 'http://127.0.0.1:8081/',
+    host: 'myapp.local',
+    ...LOAD,
+    signal: AbortSignal.any([context.signal, stop.signal]),
+    progressIntervalMs: 5000,
+    onProgress: (sample, totals) => {
+      timeline.point('throughput', 'responses/s', 'req/s', Math.round(sample.rps * 10) / 10);
+      timeline.point('latency', 'p99', 'ms', Math.round(sample.p99Ms));
+      context.log(`load: ${totals.completed} responses, ${sample.rps.toFixed(1)} req/s, p99 ${sample.p99Ms.toFixed(0)} ms`);
+    },
+  });
+  let stopped: Promise<void> | undefined;
+  const stopLoad = () =>
+    (stopped ??= (async () => {
+      stop.abort();
+      const result = await load.catch(() => undefined);
+      timeline.event({ source: 'kubelab', reason: 'LoadStopped', message: result ? formatLoadSummary(result) : 'load ended with an error' });
+    })());
+  context.cleanup.register('stop the load', stopLoad);
+  load.then((result) => context.log(formatLoadSummary(result))).catch(() => undefined);
+  context.evidence.set('load', load);
+  context.evidence.set(STOP_LOAD, stopLoad);
+}
 
 /**
  * Lesson 2, Horizontal Pod Autoscaler: the file-server app (a ~10 MB test.txt per request) with
@@ -16,33 +85,30 @@ export default defineLesson({
   title: 'Horizontal Pod Autoscaler: scaling a file server on cpu and memory',
   summary:
     'kubelab downloads test.txt through the Ingress at 127.0.0.1:8081 (Host: myapp.local) until the HPA ' +
-    'reads utilization above 60% from metrics-server, emits SuccessfulRescale and the Deployment grows above one replica.',
+    'reads utilization above 60% from metrics-server, emits SuccessfulRescale and the Deployment grows above one replica; ' +
+    'then it stops the load and watches the HPA scale back toward one, recording the timeline.',
   // The course: "same cluster (delete lesson 1's first)".
   cluster: lesson1.cluster,
   images: [{ app: 'file-server', tag: 'myapp:hpa-test' }],
   manifests: 'lesson-2',
   namespace: 'hpa-test',
+  trace: { deployment: 'myapp', request: { port: 8081, host: 'myapp.local' } },
   exercise: [
     {
-      title: `load through the Ingress: ${LOAD.concurrency} connections, at most ${LOAD.durationMs / 1000} s or ${LOAD.maxRequests} requests`,
+      title: `shorten the HPA's scale-down stabilization window to ${STABILIZATION_WINDOW_SECONDS} s (default 300 s)`,
+      run: shortenScaleDownWindow,
+    },
+    {
+      title: 'record the timeline: pod CPU and memory, HPA utilization, desired and ready replicas, events',
       async run(context) {
-        // The load runs beside the assertions (scaling happens while it lasts) and stops at cleanup.
-        const stop = new AbortController();
-        const load = runLoad({
-          url: 'http://127.0.0.1:8081/',
-          host: 'myapp.local',
-          ...LOAD,
-          signal: AbortSignal.any([context.signal, stop.signal]),
-          progressIntervalMs: 5000,
-          onProgress: (sample, totals) =>
-            context.log(`load: ${totals.completed} responses, ${sample.rps.toFixed(1)} req/s, p99 ${sample.p99Ms.toFixed(0)} ms`),
-        });
-        context.cleanup.register('stop the load', async () => {
-          stop.abort();
-          await load.catch(() => undefined);
-        });
-        load.then((result) => context.log(formatLoadSummary(result))).catch(() => undefined);
-        context.evidence.set('load', load);
+        startRecorders(context);
+      },
+    },
+    {
+      title: `load through the Ingress: ${LOAD.concurrency} connections, at most ${LOAD.durationMs / 1000} s or ${LOAD.maxRequests} requests`,
+      // The load runs beside the assertions (scaling happens while it lasts); the scale-down assertion stops it.
+      async run(context) {
+        startLoad(context);
       },
     },
   ],
@@ -52,5 +118,7 @@ export default defineLesson({
     hpaReadsMetrics('myapp-hpa', ['cpu', 'memory']),
     rescaleEvent('myapp-hpa', /New size: \d+; reason: (cpu|memory) resource utilization \(percentage of request\) above target/),
     scaledAbove('myapp', 1),
+    podsSpread('app=myapp', 2, 2),
+    scalesDownAfterLoad('myapp-hpa'),
   ],
 });

@@ -47,3 +47,13 @@ if [[ ! -f dist/src/cli/main.js ]] || [[ -n $(find src labs -newer dist/src/cli/
   log "compiling"
   npm run --silent build
 fi
+
+# k3d and kind nodes are privileged containers. Where the capability bounding set lacks
+# CAP_SYS_RESOURCE (bit 24) runc cannot start them; `kubelab doctor --fix` then installs a runc
+# wrapper as dockerd's default runtime (README, Host fixes). Checked in bash: no node start-up cost.
+capbnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+if (( (16#${capbnd:-ffffffffff} >> 24 & 1) == 0 )) && [[ $(id -u) -eq 0 ]] &&
+  [[ $(docker info --format '{{.DefaultRuntime}}' 2>/dev/null) != kubelab-runc ]]; then
+  log "this host cannot grant CAP_SYS_RESOURCE: applying kubelab doctor --fix"
+  node bin/kubelab.js doctor --fix >&2 || true
+fi

@@ -1,6 +1,12 @@
-import type { CoreV1Event, V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import type { Assertion } from '../lab/types.js';
+import type { CoreV1Event, V1Deployment, V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { TimeoutError } from '../errors.js';
+import { diagnose } from '../kube/diagnose.js';
+import { waitFor } from '../kube/wait.js';
+import type { Assertion, LessonContext } from '../lab/types.js';
 import { watched } from './eventually.js';
+
+/** Evidence key of the function that stops a lesson's background load (set by its load step). */
+export const STOP_LOAD = 'stop load';
 
 /** The HPA reports a current value for each of its Resource metrics (metrics-server answers). */
 export function hpaReadsMetrics(name: string, resources: string[]): Assertion {
@@ -59,4 +65,75 @@ export function scaledAbove(deployment: string, floor: number): Assertion {
     }),
     diagnosePods: `app=${deployment}`,
   });
+}
+
+const runningAndReady = (pod: V1Pod) =>
+  pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** At least `replicas` pods Running and Ready, spread over at least `nodes` different nodes. */
+export function podsSpread(labelSelector: string, replicas: number, nodes: number): Assertion {
+  return watched<V1Pod>({
+    name: `pods ${labelSelector}: ${replicas}+ Running and Ready on ${nodes}+ nodes`,
+    expected: `>= ${replicas} Running and Ready pods on >= ${nodes} distinct nodes`,
+    target: (ctx) => ({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, labelSelector }),
+    evaluate: (pods) => {
+      const running = pods.filter(runningAndReady);
+      const byNode = new Map<string, number>();
+      for (const pod of running) byNode.set(pod.spec?.nodeName ?? '?', (byNode.get(pod.spec?.nodeName ?? '?') ?? 0) + 1);
+      return {
+        pass: running.length >= replicas && byNode.size >= nodes,
+        observed: `${running.length} of ${pods.length} Running and Ready on ${byNode.size} nodes (${[...byNode].map(([n, c]) => `${n}: ${c}`).join(', ') || 'none'})`,
+      };
+    },
+    diagnosePods: labelSelector,
+  });
+}
+
+/**
+ * Stops the lesson's load (see STOP_LOAD), then watches the HPA's desired replicas fall. Passes when
+ * they reach minReplicas, or, when the assertion's time runs out first, when they are below the peak
+ * ("toward 1": memory that a worker does not give back can hold a replica or two).
+ */
+export function scalesDownAfterLoad(hpa: string): Assertion {
+  return {
+    name: `HPA ${hpa} scales down after the load stops`,
+    expected: 'desired replicas fall from their peak toward minReplicas',
+    async check(context: LessonContext) {
+      const stopLoad = context.evidence.get(STOP_LOAD) as (() => Promise<void>) | undefined;
+      if (!stopLoad) return { pass: false, observed: 'the lesson runs no load to stop (no load step before this assertion)' };
+      await stopLoad();
+      const stoppedAt = Date.now();
+      let peak = 0;
+      let last: V2HorizontalPodAutoscaler | undefined;
+      const describe = () => {
+        const desired = last?.status?.desiredReplicas ?? 0;
+        const metrics = (last?.status?.currentMetrics ?? []).map((m) => `${m.resource?.name} ${m.resource?.current.averageUtilization}%`).join(', ');
+        return `desired ${peak} -> ${desired} ${Math.round((Date.now() - stoppedAt) / 1000)} s after the load stopped (min ${last?.spec?.minReplicas ?? 1}; ${metrics})`;
+      };
+      const min = () => last?.spec?.minReplicas ?? 1;
+      try {
+        const outcome = await waitFor<V2HorizontalPodAutoscaler, 'down' | 'never scaled up'>(context.kube, {
+          description: `HPA ${hpa} desired replicas back at minReplicas`,
+          target: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace: context.namespace, fieldSelector: `metadata.name=${hpa}` },
+          until: ([current]) => {
+            if (!current) return undefined;
+            const first = last === undefined;
+            last = current;
+            const desired = current.status?.desiredReplicas ?? 0;
+            peak = Math.max(peak, desired);
+            if (first && desired <= min()) return 'never scaled up';
+            return desired <= min() ? 'down' : undefined;
+          },
+          timeoutMs: context.assertionTimeoutMs,
+          signal: context.signal,
+          diagnose: () => diagnose(context.kube, { namespace: context.namespace }),
+        });
+        return { pass: outcome === 'down', observed: outcome === 'down' ? describe() : `${describe()}: it never scaled up, so nothing scaled down` };
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error;
+        const desired = last?.status?.desiredReplicas ?? peak;
+        return { pass: desired < peak, observed: describe(), ...(desired < peak ? {} : { diagnostic: error.diagnostic }) };
+      }
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { httpRequest } from '../load/request.js';
+import { requestUntil } from '../load/request.js';
 import type { Assertion, Observation } from '../lab/types.js';
 
 export interface HttpExpectation {
@@ -26,20 +26,17 @@ export function httpAnswers(expect: HttpExpectation): Assertion {
     name: `${shown} answers ${expect.status}${expect.body !== undefined ? ` with "${expect.body}"` : ''}`,
     expected: `HTTP ${expect.status}${expect.body !== undefined ? `, body exactly "${expect.body}"` : ''}`,
     async check(context): Promise<Observation> {
-      const deadline = Date.now() + context.assertionTimeoutMs;
-      let last: Observation = { pass: false, observed: 'no answer yet' };
-      for (;;) {
-        try {
-          const answer = await httpRequest({ url, host: expect.host, timeoutMs: 5000, signal: context.signal });
-          const pass = answer.status === expect.status && (expect.body === undefined || answer.body === expect.body);
-          last = { pass, observed: `HTTP ${answer.status}, body "${answer.body.slice(0, 120)}"` };
-        } catch (error) {
-          if (context.signal.aborted) throw error;
-          last = { pass: false, observed: `request failed: ${(error as Error).message}` };
-        }
-        if (last.pass || Date.now() + RETRY_MS > deadline) return last;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-      }
+      const result = await requestUntil({
+        url,
+        host: expect.host,
+        timeoutMs: 5000,
+        signal: context.signal,
+        accept: (answer) => answer.status === expect.status && (expect.body === undefined || answer.body === expect.body),
+        deadline: Date.now() + context.assertionTimeoutMs,
+        retryMs: RETRY_MS,
+      });
+      if (!result.answer) return { pass: false, observed: `request failed: ${result.error?.message ?? 'no answer'}` };
+      return { pass: result.accepted, observed: `HTTP ${result.answer.status}, body "${result.answer.body.slice(0, 120)}"` };
     },
   };
 }

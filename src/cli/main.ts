@@ -1,18 +1,24 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
 import { providerFor } from '../cluster/registry.js';
 import { describeError, ExitCode, InputError, KubelabError } from '../errors.js';
 import { lessonIds, loadLesson } from '../lab/catalog.js';
 import { runLesson, upLesson, verifyLesson, type LessonOutcome } from '../lab/runner.js';
+import { renderHtmlReport } from '../report/html.js';
 import { toJunit } from '../report/junit.js';
+import { formatTimelineSummary, formatTrace } from '../report/timeline-text.js';
 import { formatSummary, toJson } from '../report/summary.js';
 import { detectOutputMode } from '../report/tasks.js';
 import { abortOnSignals } from '../util/cleanup.js';
 import { kubeconfigPath } from '../util/paths.js';
-import { clusterSpecFor, parseSeconds } from './options.js';
+import { resolveClusterAccess } from './access.js';
+import { existingCompanions } from './companions.js';
+import { clusterSpecFor, companionSpecsFor, parseSeconds } from './options.js';
 import { doctorCommand } from './doctor.js';
 import { forgeCommand } from './forge.js';
+import { inspectCommand } from './inspect.js';
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -25,18 +31,34 @@ Exit codes:
 interface ReportFlags {
   json?: boolean;
   junit?: string;
+  report?: string;
+  trace?: boolean;
 }
 
 async function report(outcome: LessonOutcome, flags: ReportFlags): Promise<number> {
   if (flags.junit) await writeFile(flags.junit, toJunit([outcome]));
-  process.stdout.write((flags.json ? toJson(outcome) : formatSummary(outcome)) + '\n');
+  if (flags.report) {
+    await mkdir(flags.report, { recursive: true });
+    const file = join(flags.report, `${outcome.lesson}.html`);
+    await writeFile(file, renderHtmlReport({ outcome, timeline: outcome.timeline, trace: outcome.trace }));
+    process.stderr.write(`report: ${file}\n`);
+  }
+  if (flags.json) process.stdout.write(toJson(outcome) + '\n');
+  else {
+    const sections = [formatSummary(outcome)];
+    if (outcome.timeline) sections.push(formatTimelineSummary(outcome.timeline));
+    if (outcome.trace) sections.push(formatTrace(outcome.trace));
+    process.stdout.write(sections.join('\n\n') + '\n');
+  }
   return outcome.results.every((r) => r.pass) && outcome.results.length > 0 ? ExitCode.ok : ExitCode.assertionFailed;
 }
 
 function reportOptions(command: Command): Command {
   return command
     .option('--json', 'print the report as JSON (no live progress)')
-    .option('--junit <file>', 'write a JUnit XML report, one testcase per assertion');
+    .option('--junit <file>', 'write a JUnit XML report, one testcase per assertion')
+    .option('--report <dir>', 'write a self-contained HTML report (charts, events, trace) into this directory')
+    .option('--trace', "follow the lesson's Deployment hop by hop, from apply to its first answer, and print the timeline");
 }
 
 function clusterOptions(command: Command): Command {
@@ -78,12 +100,14 @@ export function buildProgram(controller: AbortController): Command {
       const outcome = await runLesson(lesson, {
         provider: providerFor(spec.provider),
         spec,
+        companions: companionSpecsFor(lesson, spec),
         images: { baseImage: flags.baseImage, rebuild: Boolean(flags.rebuild) },
         manifests: flags.manifests,
         keep: Boolean(flags.keep),
         assertionTimeoutMs: parseSeconds(flags.timeout, '--timeout'),
         signal,
         output: detectOutputMode(Boolean(flags.json)),
+        trace: Boolean(flags.trace),
       });
       actionExitCode = await report(outcome, flags);
       if (flags.keep && outcome.access) process.stderr.write(`cluster kept: export KUBECONFIG=${outcome.access.kubeconfig}\n`);
@@ -99,6 +123,7 @@ export function buildProgram(controller: AbortController): Command {
       const access = await upLesson(lesson, {
         provider: providerFor(spec.provider),
         spec,
+        companions: companionSpecsFor(lesson, spec),
         images: { baseImage: flags.baseImage, rebuild: Boolean(flags.rebuild) },
         signal,
         output: detectOutputMode(false),
@@ -122,25 +147,21 @@ export function buildProgram(controller: AbortController): Command {
     .action(async (id: string, flags) => {
       const lesson = await loadLesson(id);
       const spec = clusterSpecFor(lesson, flags);
-      let access;
-      if (flags.kubeconfig || flags.context) {
-        const kubeconfig = flags.kubeconfig ?? process.env.KUBECONFIG?.split(':')[0] ?? `${process.env.HOME}/.kube/config`;
-        const existing = providerFor('existing', { kubeconfig, context: flags.context });
-        await existing.ensureAvailable();
-        access = { kubeconfig, context: existing.contextName(spec.name) };
-      } else {
-        const provider = providerFor(spec.provider);
-        await provider.ensureAvailable();
-        if (!(await provider.describe(spec.name, { signal }))) {
-          throw new InputError(`no ${spec.provider} cluster named ${spec.name}`, `create it with \`kubelab up ${id}\`, or pass --kubeconfig/--context`);
-        }
-        access = { kubeconfig: await provider.writeKubeconfig(spec.name, { signal }), context: provider.contextName(spec.name) };
-      }
-      const outcome = await verifyLesson(lesson, access, spec, {
-        assertionTimeoutMs: parseSeconds(flags.timeout, '--timeout'),
-        signal,
-        output: detectOutputMode(Boolean(flags.json)),
-      });
+      const access = await resolveClusterAccess(flags, spec, { signal, createHint: `kubelab up ${id}` });
+      const companions = flags.kubeconfig || flags.context ? new Map() : await existingCompanions(lesson, spec, signal);
+      const outcome = await verifyLesson(
+        lesson,
+        access,
+        spec,
+        {
+          assertionTimeoutMs: parseSeconds(flags.timeout, '--timeout'),
+          signal,
+          output: detectOutputMode(Boolean(flags.json)),
+          trace: Boolean(flags.trace),
+          ...(flags.kubeconfig || flags.context ? {} : { provider: providerFor(spec.provider) }),
+        },
+        companions,
+      );
       actionExitCode = await report(outcome, flags);
     });
 
@@ -154,16 +175,19 @@ export function buildProgram(controller: AbortController): Command {
       if (!id && !flags.all) throw new InputError('down: name a lesson or pass --all');
       const ids = flags.all ? await lessonIds() : [id!];
       for (const lessonId of ids) {
-        const spec = clusterSpecFor(await loadLesson(lessonId), flags.all ? { provider: flags.provider } : flags);
+        const lesson = await loadLesson(lessonId);
+        const spec = clusterSpecFor(lesson, flags.all ? { provider: flags.provider } : flags);
         const provider = providerFor(spec.provider);
         await provider.ensureAvailable();
-        if (!(await provider.describe(spec.name, { signal }))) {
-          if (!flags.all) process.stdout.write(`no ${spec.provider} cluster ${spec.name}: nothing to delete\n`);
-          continue;
+        for (const cluster of [spec, ...companionSpecsFor(lesson, spec)]) {
+          if (!(await provider.describe(cluster.name, { signal }))) {
+            if (!flags.all) process.stdout.write(`no ${cluster.provider} cluster ${cluster.name}: nothing to delete\n`);
+            continue;
+          }
+          await provider.delete(cluster.name, { signal });
+          await removeKubeconfig(cluster.name);
+          process.stdout.write(`deleted ${cluster.provider} cluster ${cluster.name}\n`);
         }
-        await provider.delete(spec.name, { signal });
-        await removeKubeconfig(spec.name);
-        process.stdout.write(`deleted ${spec.provider} cluster ${spec.name}\n`);
       }
     });
 
@@ -202,6 +226,7 @@ export function buildProgram(controller: AbortController): Command {
 
   doctorCommand(program, signal, (code) => (actionExitCode = code));
   forgeCommand(program, signal, (code) => (actionExitCode = code));
+  inspectCommand(program, signal);
   return program;
 }
 

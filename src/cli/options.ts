@@ -23,6 +23,15 @@ export function clusterSpecFor(lesson: Lesson, flags: ClusterFlags): ClusterSpec
   };
 }
 
+/** The lesson's companion clusters, on the provider its own cluster uses (flags do not rename them). */
+export function companionSpecsFor(lesson: Lesson, main: ClusterSpec): ClusterSpec[] {
+  return (lesson.companions ?? []).map((companion) => ({
+    ...companion,
+    provider: main.provider,
+    ...(main.image ? { image: main.image } : {}),
+  }));
+}
+
 export function parseSeconds(value: string, flag: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InputError(`${flag}: "${value}" is not a whole number of seconds`);
   return Number(value) * 1000;

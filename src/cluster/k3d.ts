@@ -1,4 +1,4 @@
-import { run } from '../util/exec.js';
+import { run, runAllowingFailure } from '../util/exec.js';
 import { saveKubeconfig } from './kubeconfig-file.js';
 import { assertDockerAvailable } from '../docker/engine.js';
 import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './provider.js';
@@ -80,6 +80,15 @@ export class K3dProvider implements ClusterProvider {
   private async clusters(options: ProviderCallOptions = {}): Promise<K3dCluster[]> {
     const { stdout } = await run(this.k3d(), ['cluster', 'list', '-o', 'json'], { signal: options.signal });
     return JSON.parse(stdout || '[]') as K3dCluster[];
+  }
+
+  /** k3d gives every node the cluster token as the label k3d.cluster.token. */
+  async serverToken(name: string, options?: ProviderCallOptions): Promise<string | undefined> {
+    const result = await runAllowingFailure('docker', ['inspect', '--format', '{{index .Config.Labels "k3d.cluster.token"}}', `k3d-${name}-server-0`], {
+      signal: options?.signal,
+    });
+    const token = result.exitCode === 0 ? result.stdout.trim() : '';
+    return token && token !== '<no value>' ? token : undefined;
   }
 
   async describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined> {

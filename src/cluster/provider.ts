@@ -43,4 +43,9 @@ export interface ClusterProvider {
   importImages(name: string, images: string[], options?: ProviderCallOptions): Promise<void>;
   /** Collects node logs into `dir` for a failed run's diagnostics; returns the files written. */
   collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]>;
+  /**
+   * The k3s token nodes join with, for the k3s supervisor's server-only endpoints on the API port
+   * (e.g. /db/info, etcd's member list); undefined where the provider does not run k3s.
+   */
+  serverToken?(name: string, options?: ProviderCallOptions): Promise<string | undefined>;
 }

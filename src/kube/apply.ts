@@ -79,3 +79,15 @@ export async function applyManifests(kube: Kube, manifests: Manifest[], defaultN
   }
   return applied;
 }
+
+/**
+ * Sets only the fields in `partial` (apiVersion, kind, metadata.name/namespace plus the fields),
+ * owned by its own field manager, so the lesson's apply keeps owning everything else.
+ */
+export async function applyFields(kube: Kube, partial: KubernetesObject, fieldManager: string): Promise<KubernetesObject> {
+  try {
+    return await kube.objects.patch(partial, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+  } catch (error) {
+    throw new Error(`${partial.kind} ${partial.metadata?.name}: could not apply ${fieldManager}'s fields: ${apiMessage(error)}`);
+  }
+}

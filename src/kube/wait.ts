@@ -125,3 +125,29 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
     void restart();
   });
 }
+
+/**
+ * Follows a set of objects until `signal` aborts, calling `onChange` with all of them after each
+ * change (the initial list included). For recorders that keep a timeline rather than wait for a state.
+ */
+export async function observe<T extends KubernetesObject>(
+  kube: Kube,
+  target: WatchTarget,
+  onChange: (objects: T[]) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  try {
+    await waitFor<T, never>(kube, {
+      description: `changes of ${target.kind} in ${target.namespace ?? 'all namespaces'}`,
+      target,
+      until: (objects) => void onChange(objects),
+      timeoutMs: MAX_TIMER_MS,
+      signal,
+    });
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+}
+
+/** The longest delay setTimeout accepts (about 24.8 days): "until aborted". */
+const MAX_TIMER_MS = 2 ** 31 - 1;

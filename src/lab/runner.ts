@@ -8,9 +8,12 @@ import { ensureGoTool, goToolSource } from '../forge/go-tool.js';
 import type { ClusterSpec } from '../cluster/spec.js';
 import { prepareLessonImages, type ImageOptions } from '../images/lesson-images.js';
 import { applyManifests } from '../kube/apply.js';
-import { connect, type ClusterAccess } from '../kube/client.js';
+import { connect, type ClusterAccess, type Kube } from '../kube/client.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
 import { taskList, type OutputMode, type Task } from '../report/tasks.js';
+import { TimelineRecorder, type Timeline } from '../report/timeline.js';
+import { startTrace, traceAfterTheFact, type LiveTrace } from '../trace/recorder.js';
+import type { Trace } from '../trace/types.js';
 import { CleanupStack } from '../util/cleanup.js';
 import { packageRoot, stateDir } from '../util/paths.js';
 import { provisionCluster } from './provision.js';
@@ -20,11 +23,17 @@ export interface SessionOptions {
   assertionTimeoutMs: number;
   signal: AbortSignal;
   output: OutputMode;
+  /** Follow the lesson's Deployment hop by hop (watched in a run, from stored times in verify). */
+  trace: boolean;
+  /** The provider of the lesson's clusters, when kubelab made them (not for --kubeconfig). */
+  provider?: ClusterProvider;
 }
 
 export interface RunOptions extends SessionOptions {
   provider: ClusterProvider;
   spec: ClusterSpec;
+  /** The lesson's companion clusters, on the same provider. */
+  companions: ClusterSpec[];
   images: ImageOptions;
   /** Use these manifests instead of the lesson's own (a file or a folder). */
   manifests?: string;
@@ -42,10 +51,14 @@ export interface LessonOutcome {
   /** Cleanup steps that failed: kubelab reports leftovers rather than hiding them. */
   cleanupFailures: string[];
   durationMs: number;
+  /** What the run recorded over time (load, metrics, replicas, events), when the lesson records any. */
+  timeline?: Timeline;
+  trace?: Trace;
 }
 
 interface RunState {
   access?: ClusterAccess;
+  companions: Map<string, ClusterAccess>;
   images: string[];
   context?: LessonContext;
   results: AssertionResult[];
@@ -79,10 +92,18 @@ async function privateWorkDir(cleanup: CleanupStack): Promise<string> {
   return dir;
 }
 
-function newContext(lesson: Lesson, access: ClusterAccess, spec: ClusterSpec, options: SessionOptions, cleanup: CleanupStack, workDir: string): LessonContext {
+function newContext(
+  lesson: Lesson,
+  state: RunState,
+  spec: ClusterSpec,
+  options: SessionOptions,
+  cleanup: CleanupStack,
+  workDir: string,
+): LessonContext {
+  const companions = new Map<string, Kube>();
   return {
-    kube: connect(access),
-    access,
+    kube: connect(state.access!),
+    access: state.access!,
     cluster: spec,
     namespace: lesson.namespace,
     signal: options.signal,
@@ -91,6 +112,14 @@ function newContext(lesson: Lesson, access: ClusterAccess, spec: ClusterSpec, op
     assertionTimeoutMs: options.assertionTimeoutMs,
     workDir,
     evidence: new Map(),
+    timeline: new TimelineRecorder(),
+    serverToken: async (cluster) => options.provider?.serverToken?.(cluster, { signal: options.signal }),
+    companion(name) {
+      const access = state.companions.get(name);
+      if (!access) throw new Error(`cluster ${name} does not exist (\`kubelab up ${lesson.id}\` creates it beside ${spec.name})`);
+      if (!companions.has(name)) companions.set(name, connect(access));
+      return companions.get(name)!;
+    },
   };
 }
 
@@ -132,7 +161,9 @@ function verifyTask(lesson: Lesson, state: RunState): Task<RunState> {
   };
 }
 
-function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeoutMs' | 'output' | 'manifests'>, cleanup: CleanupStack): Task<RunState>[] {
+const describeCluster = (spec: ClusterSpec) => `cluster ${spec.name} (${spec.servers} server, ${spec.agents} agents)`;
+
+function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeoutMs' | 'output' | 'manifests' | 'trace'>, cleanup: CleanupStack): Task<RunState>[] {
   const { provider, spec, signal } = options;
   return [
     {
@@ -148,10 +179,14 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
         parent.newListr(
           ([
             {
-              title: `provision ${provider.name} cluster ${spec.name} (${spec.servers} server, ${spec.agents} agents)`,
+              title: `provision ${provider.name} ${[spec, ...options.companions].map(describeCluster).join(' and ')}`,
               task: async (state, task) => {
-                const result = await provisionCluster(provider, spec, cleanup, { keep: options.keep, signal, onLine: (l: string) => (task.output = l) });
-                state.access = result.access;
+                const call = { keep: options.keep, signal, onLine: (l: string) => (task.output = l) };
+                state.access = (await provisionCluster(provider, spec, cleanup, call)).access;
+                // One after the other: each create already starts its nodes side by side on few cores.
+                for (const companion of options.companions) {
+                  state.companions.set(companion.name, (await provisionCluster(provider, companion, cleanup, call)).access);
+                }
               },
             },
             {
@@ -190,9 +225,9 @@ async function runTasks(tasks: Task<RunState>[], state: RunState, output: Output
 }
 
 /** `kubelab up`: the lesson's cluster with its images imported, nothing applied; the cluster stays. */
-export async function upLesson(lesson: Lesson, options: Omit<RunOptions, 'keep' | 'assertionTimeoutMs' | 'manifests'>): Promise<ClusterAccess> {
+export async function upLesson(lesson: Lesson, options: Omit<RunOptions, 'keep' | 'assertionTimeoutMs' | 'manifests' | 'trace'>): Promise<ClusterAccess> {
   const cleanup = new CleanupStack();
-  const state: RunState = { images: [], results: [] };
+  const state: RunState = { images: [], results: [], companions: new Map() };
   try {
     await runTasks(clusterTasks(lesson, { ...options, keep: false }, cleanup), state, options.output);
     cleanup.clear(); // success: the learner owns the cluster now
@@ -206,7 +241,9 @@ export async function upLesson(lesson: Lesson, options: Omit<RunOptions, 'keep' 
 export async function runLesson(lesson: Lesson, options: RunOptions): Promise<LessonOutcome> {
   const started = Date.now();
   const cleanup = new CleanupStack();
-  const state: RunState = { images: [], results: [] };
+  const state: RunState = { images: [], results: [], companions: new Map() };
+  let trace: LiveTrace | undefined;
+  let traced: Trace | undefined;
   let manifests: Manifest[] = [];
   let cleanupFailures: string[] = [];
   let nodeLogsDir: string | undefined;
@@ -219,7 +256,10 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
         {
           title: `apply ${manifests.length} objects`,
           task: async (state, task) => {
-            state.context = newContext(lesson, state.access!, options.spec, options, cleanup, workDir);
+            state.context = newContext(lesson, state, options.spec, options, cleanup, workDir);
+            if (options.trace && lesson.trace) {
+              trace = startTrace(state.context.kube, lesson.namespace, lesson.trace, { signal: options.signal, deadlineMs: options.assertionTimeoutMs });
+            }
             const applied = await applyManifests(state.context.kube, manifests, lesson.namespace);
             task.output = applied.map((o) => `${o.manifest.kind.toLowerCase()}/${o.manifest.name}`).join(', ');
             state.context.evidence.set('applied', applied);
@@ -243,6 +283,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
       if (files.length > 0) nodeLogsDir = dir;
     }
   } finally {
+    traced = await trace?.stop();
     cleanupFailures = await cleanup.runAll();
   }
   return {
@@ -253,21 +294,39 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
     ...(nodeLogsDir ? { nodeLogsDir } : {}),
     cleanupFailures,
     durationMs: Date.now() - started,
+    ...recordings(state, traced),
   };
 }
 
-/** `kubelab verify`: only the assertions, against a cluster built by hand or by `kubelab up`. */
-export async function verifyLesson(lesson: Lesson, access: ClusterAccess, spec: ClusterSpec, options: SessionOptions): Promise<LessonOutcome> {
+/** The timeline and trace for the outcome; taken after cleanup, which stops the lesson's recorders. */
+function recordings(state: RunState, trace: Trace | undefined): Pick<LessonOutcome, 'timeline' | 'trace'> {
+  const timeline = state.context?.timeline;
+  return { ...(timeline && !timeline.isEmpty ? { timeline: timeline.snapshot() } : {}), ...(trace ? { trace } : {}) };
+}
+
+/**
+ * `kubelab verify`: only the assertions, against a cluster built by hand or by `kubelab up`
+ * (`companions`: the lesson's other clusters that exist, by name).
+ */
+export async function verifyLesson(
+  lesson: Lesson,
+  access: ClusterAccess,
+  spec: ClusterSpec,
+  options: SessionOptions,
+  companions = new Map<string, ClusterAccess>(),
+): Promise<LessonOutcome> {
   const started = Date.now();
   const cleanup = new CleanupStack();
-  const state: RunState = { images: [], results: [], access };
+  const state: RunState = { images: [], results: [], access, companions };
   let cleanupFailures: string[] = [];
+  let traced: Trace | undefined;
   try {
     const workDir = await privateWorkDir(cleanup);
-    state.context = newContext(lesson, access, spec, options, cleanup, workDir);
+    const context = (state.context = newContext(lesson, state, spec, options, cleanup, workDir));
     await runTasks([verifyTask(lesson, state)], state, options.output);
+    if (options.trace && lesson.trace) traced = await traceAfterTheFact(context.kube, lesson.namespace, lesson.trace.deployment, options.signal);
   } finally {
     cleanupFailures = await cleanup.runAll();
   }
-  return { lesson: lesson.id, cluster: spec.name, access, results: state.results, cleanupFailures, durationMs: Date.now() - started };
+  return { lesson: lesson.id, cluster: spec.name, access, results: state.results, cleanupFailures, durationMs: Date.now() - started, ...recordings(state, traced) };
 }

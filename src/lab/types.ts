@@ -1,6 +1,8 @@
 import type { ClusterSpec } from '../cluster/spec.js';
 import type { ImageRef } from '../images/lesson-images.js';
 import type { ClusterAccess, Kube } from '../kube/client.js';
+import type { TimelineRecorder } from '../report/timeline.js';
+import type { TraceTarget } from '../trace/recorder.js';
 import type { CleanupStack } from '../util/cleanup.js';
 
 /** What every step and assertion of a lesson gets. */
@@ -20,6 +22,12 @@ export interface LessonContext {
   workDir: string;
   /** What exercise steps measured, for the assertions and the report (e.g. a load result). */
   evidence: Map<string, unknown>;
+  /** Series and events over time, rendered in the terminal summary and the HTML report. */
+  timeline: TimelineRecorder;
+  /** A companion cluster of the lesson by name; throws (naming what to do) when it does not exist. */
+  companion: (name: string) => Kube;
+  /** The k3s join token of a kubelab cluster (see ClusterProvider.serverToken); undefined when unknown. */
+  serverToken: (cluster: string) => Promise<string | undefined>;
 }
 
 export interface Observation {
@@ -63,12 +71,19 @@ export interface Lesson {
   /** One paragraph: what the learner sees happen. */
   summary: string;
   cluster: LessonClusterSpec;
+  /**
+   * More clusters the lesson runs beside its own (e.g. the same cluster with embedded etcd), with
+   * the same provider; created after it, deleted with it.
+   */
+  companions?: LessonClusterSpec[];
   images: ImageRef[];
   /** Folder under manifests/ (overridden by --manifests). */
   manifests: string;
   namespace: string;
   exercise: ExerciseStep[];
   assertions: Assertion[];
+  /** The Deployment `--trace` follows from apply to its first answer through the Ingress. */
+  trace?: TraceTarget;
 }
 
 export function defineLesson(lesson: Lesson): Lesson {

@@ -59,3 +59,45 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpAnsw
     latencyMs: performance.now() - started,
   };
 }
+
+export interface RequestUntilOptions extends HttpRequestOptions {
+  /** The answer that ends the repetition. */
+  accept: (answer: HttpAnswer) => boolean;
+  /** Epoch milliseconds after which no new request starts. */
+  deadline: number;
+  /** Pause between attempts; bounds the request count to about (deadline - now) / retryMs. */
+  retryMs: number;
+}
+
+export interface RequestUntilResult {
+  /** The accepted answer, or the last one. */
+  answer?: HttpAnswer;
+  /** The last failure when no answer came back. */
+  error?: Error;
+  accepted: boolean;
+  /** Epoch milliseconds when the accepted (or last) answer arrived. */
+  at: number;
+  attempts: number;
+}
+
+/**
+ * Repeats a request until an answer is accepted or the deadline passes. For routes that change
+ * asynchronously (an ingress controller picking up a rule) and offer nothing to watch.
+ */
+export async function requestUntil(options: RequestUntilOptions): Promise<RequestUntilResult> {
+  const { accept, deadline, retryMs, ...request } = options;
+  let attempts = 0;
+  for (;;) {
+    attempts += 1;
+    let result: RequestUntilResult;
+    try {
+      const answer = await httpRequest(request);
+      result = { answer, accepted: accept(answer), at: Date.now(), attempts };
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      result = { error: error as Error, accepted: false, at: Date.now(), attempts };
+    }
+    if (result.accepted || Date.now() + retryMs > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+  }
+}
