@@ -1,8 +1,8 @@
 import type { CoreV1Event, V1Deployment, V1Pod, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { TimeoutError } from '../errors.js';
 import { diagnose } from '../kube/diagnose.js';
-import { waitFor } from '../kube/wait.js';
-import type { Assertion, LessonContext } from '../lab/types.js';
+import { listObjects, waitFor } from '../kube/wait.js';
+import type { Assertion, LessonContext, Observation } from '../lab/types.js';
 import { watched } from './eventually.js';
 
 /** Evidence key of the function that stops a lesson's background load (set by its load step). */
@@ -53,9 +53,25 @@ export function rescaleEvent(hpa: string, reasonText: RegExp): Assertion {
   });
 }
 
-/** The Deployment has more than `floor` ready replicas. */
+/** The namespace's events with `reason`, oldest first (what `kubectl get events` keeps, an hour on k3s). */
+async function eventsWithReason(context: LessonContext, reason: string): Promise<CoreV1Event[]> {
+  const events = await listObjects<CoreV1Event>(context.kube, { apiVersion: 'v1', kind: 'Event', namespace: context.namespace, fieldSelector: `reason=${reason}` }, context.signal);
+  const time = (e: CoreV1Event) => Date.parse(String(e.lastTimestamp ?? e.eventTime ?? ''));
+  return events.sort((a, b) => time(a) - time(b));
+}
+
+/** The sizes a Deployment's ReplicaSets were scaled to, from the deployment controller's events. */
+async function scaledSizes(context: LessonContext, deployment: string, direction: 'up' | 'down'): Promise<number[]> {
+  const pattern = new RegExp(`^Scaled ${direction} replica set ${deployment}-\\S+ to (\\d+)`);
+  return (await eventsWithReason(context, 'ScalingReplicaSet')).flatMap((e) => {
+    const size = pattern.exec(e.message ?? '')?.[1];
+    return size === undefined ? [] : [Number(size)];
+  });
+}
+
+/** The Deployment has more than `floor` ready replicas (after the fact: it was scaled above `floor`). */
 export function scaledAbove(deployment: string, floor: number): Assertion {
-  return watched<V1Deployment>({
+  const live = watched<V1Deployment>({
     name: `Deployment ${deployment} scales above ${floor} ready replica${floor === 1 ? '' : 's'}`,
     expected: `readyReplicas > ${floor}`,
     target: (ctx) => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ctx.namespace, fieldSelector: `metadata.name=${deployment}` }),
@@ -65,14 +81,28 @@ export function scaledAbove(deployment: string, floor: number): Assertion {
     }),
     diagnosePods: `app=${deployment}`,
   });
+  return {
+    ...live,
+    async afterTheFact(context): Promise<Observation> {
+      const sizes = await scaledSizes(context, deployment, 'up');
+      const peak = Math.max(0, ...sizes);
+      return {
+        pass: peak > floor,
+        observed: sizes.length ? `ScalingReplicaSet events: scaled up to ${sizes.join(', ')} (peak ${peak})` : 'no "Scaled up replica set" event in the namespace',
+      };
+    },
+  };
 }
 
 const runningAndReady = (pod: V1Pod) =>
   pod.status?.phase === 'Running' && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
-/** At least `replicas` pods Running and Ready, spread over at least `nodes` different nodes. */
+/**
+ * At least `replicas` pods Running and Ready, spread over at least `nodes` different nodes (after the
+ * fact: the scheduler assigned pods of that name to that many nodes).
+ */
 export function podsSpread(labelSelector: string, replicas: number, nodes: number): Assertion {
-  return watched<V1Pod>({
+  const live = watched<V1Pod>({
     name: `pods ${labelSelector}: ${replicas}+ Running and Ready on ${nodes}+ nodes`,
     expected: `>= ${replicas} Running and Ready pods on >= ${nodes} distinct nodes`,
     target: (ctx) => ({ apiVersion: 'v1', kind: 'Pod', namespace: ctx.namespace, labelSelector }),
@@ -87,6 +117,20 @@ export function podsSpread(labelSelector: string, replicas: number, nodes: numbe
     },
     diagnosePods: labelSelector,
   });
+  const app = /^app=(.+)$/.exec(labelSelector)?.[1];
+  return {
+    ...live,
+    async afterTheFact(context): Promise<Observation> {
+      const assigned = (await eventsWithReason(context, 'Scheduled'))
+        .map((e) => /^Successfully assigned \S+\/(\S+) to (\S+)/.exec(e.message ?? ''))
+        .filter((m): m is RegExpExecArray => m !== null && (app === undefined || m[1]!.startsWith(`${app}-`)));
+      const nodesUsed = new Set(assigned.map((m) => m[2]));
+      return {
+        pass: assigned.length >= replicas && nodesUsed.size >= nodes,
+        observed: `Scheduled events: ${assigned.length} pods assigned to ${nodesUsed.size} nodes (${[...nodesUsed].join(', ') || 'none'})`,
+      };
+    },
+  };
 }
 
 /**
@@ -94,10 +138,18 @@ export function podsSpread(labelSelector: string, replicas: number, nodes: numbe
  * they reach minReplicas, or, when the assertion's time runs out first, when they are below the peak
  * ("toward 1": memory that a worker does not give back can hold a replica or two).
  */
-export function scalesDownAfterLoad(hpa: string): Assertion {
+export function scalesDownAfterLoad(hpa: string, deployment: string): Assertion {
   return {
     name: `HPA ${hpa} scales down after the load stops`,
     expected: 'desired replicas fall from their peak toward minReplicas',
+    async afterTheFact(context) {
+      const down = await scaledSizes(context, deployment, 'down');
+      const up = await scaledSizes(context, deployment, 'up');
+      return {
+        pass: up.length > 0 && down.length > 0,
+        observed: `ScalingReplicaSet events: up to ${up.join(', ') || 'never'}; down to ${down.join(', ') || 'never'}`,
+      };
+    },
     async check(context: LessonContext) {
       const stopLoad = context.evidence.get(STOP_LOAD) as (() => Promise<void>) | undefined;
       if (!stopLoad) return { pass: false, observed: 'the lesson runs no load to stop (no load step before this assertion)' };

@@ -36,7 +36,7 @@ export async function resolveClusterAccess(
     await existing.ensureAvailable();
     return { kubeconfig, context: existing.contextName() };
   }
-  if (!cluster) throw new InputError('no cluster named', `name a lesson, a kubelab cluster (--name) or a kubeconfig (--kubeconfig/--context)`);
+  if (!cluster) throw new InputError('no cluster to talk to', 'name a lesson, a kubelab cluster (--name) or a kubeconfig (--kubeconfig/--context)');
   const provider = providerFor(cluster.provider);
   await provider.ensureAvailable();
   if (!(await provider.describe(cluster.name, { signal: options.signal }))) {

@@ -151,3 +151,8 @@ export async function observe<T extends KubernetesObject>(
 
 /** The longest delay setTimeout accepts (about 24.8 days): "until aborted". */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** The objects of a target as they are now (one LIST, through the same path as the watches). */
+export function listObjects<T extends KubernetesObject>(kube: Kube, target: WatchTarget, signal?: AbortSignal): Promise<T[]> {
+  return waitFor<T, T[]>(kube, { description: `list ${target.kind}`, target, until: (items) => items, timeoutMs: 60_000, signal });
+}

@@ -93,6 +93,7 @@ async function privateWorkDir(cleanup: CleanupStack): Promise<string> {
 }
 
 function newContext(
+  mode: LessonContext['mode'],
   lesson: Lesson,
   state: RunState,
   spec: ClusterSpec,
@@ -106,6 +107,7 @@ function newContext(
     access: state.access!,
     cluster: spec,
     namespace: lesson.namespace,
+    mode,
     signal: options.signal,
     log: () => {},
     cleanup,
@@ -139,7 +141,8 @@ function verifyTask(lesson: Lesson, state: RunState): Task<RunState> {
             const context = state.context!;
             context.log = (line) => (task.output = line);
             const started = Date.now();
-            const observation = await assertion.check(context).catch((error: Error) => {
+            const judge = context.mode === 'verify' && assertion.afterTheFact ? assertion.afterTheFact : assertion.check;
+            const observation = await judge(context).catch((error: Error) => {
               if (context.signal.aborted) throw error;
               return { pass: false, observed: `error: ${error.message}`, diagnostic: undefined };
             });
@@ -256,7 +259,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
         {
           title: `apply ${manifests.length} objects`,
           task: async (state, task) => {
-            state.context = newContext(lesson, state, options.spec, options, cleanup, workDir);
+            state.context = newContext('run', lesson, state, options.spec, options, cleanup, workDir);
             if (options.trace && lesson.trace) {
               trace = startTrace(state.context.kube, lesson.namespace, lesson.trace, { signal: options.signal, deadlineMs: options.assertionTimeoutMs });
             }
@@ -322,7 +325,7 @@ export async function verifyLesson(
   let traced: Trace | undefined;
   try {
     const workDir = await privateWorkDir(cleanup);
-    const context = (state.context = newContext(lesson, state, spec, options, cleanup, workDir));
+    const context = (state.context = newContext('verify', lesson, state, spec, options, cleanup, workDir));
     await runTasks([verifyTask(lesson, state)], state, options.output);
     if (options.trace && lesson.trace) traced = await traceAfterTheFact(context.kube, lesson.namespace, lesson.trace.deployment, options.signal);
   } finally {

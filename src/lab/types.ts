@@ -22,6 +22,8 @@ export interface LessonContext {
   workDir: string;
   /** What exercise steps measured, for the assertions and the report (e.g. a load result). */
   evidence: Map<string, unknown>;
+  /** "run" exercised the cluster; "verify" only looks at it (see Assertion.afterTheFact). */
+  mode: 'run' | 'verify';
   /** Series and events over time, rendered in the terminal summary and the HTML report. */
   timeline: TimelineRecorder;
   /** A companion cluster of the lesson by name; throws (naming what to do) when it does not exist. */
@@ -44,6 +46,11 @@ export interface Assertion {
   /** The expected value, in words. */
   expected: string;
   check: (context: LessonContext) => Promise<Observation>;
+  /**
+   * For claims about what an exercise makes happen (a scale-up under load): how `kubelab verify`,
+   * which runs no exercise, judges them from what the cluster recorded (events) instead.
+   */
+  afterTheFact?: (context: LessonContext) => Promise<Observation>;
 }
 
 export interface AssertionResult {

@@ -1,6 +1,6 @@
 import type { CoreV1Event, KubernetesObject, V1Deployment, V1EndpointSlice, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
-import { observe, waitFor, type WatchTarget } from '../kube/wait.js';
+import { listObjects, observe, type WatchTarget } from '../kube/wait.js';
 import { requestUntil } from '../load/request.js';
 import { traceFromStoredTimes, WatchedTrace, type TracedObjects } from './hops.js';
 import type { Trace } from './types.js';
@@ -86,8 +86,7 @@ export function startTrace(kube: Kube, namespace: string, target: TraceTarget, o
 /** The trace of a Deployment kubelab did not watch: from the times the API server stored. */
 export async function traceAfterTheFact(kube: Kube, namespace: string, deployment: string, signal: AbortSignal): Promise<Trace> {
   const all = targets(namespace, deployment);
-  const list = <T extends KubernetesObject>(key: keyof TracedObjects) =>
-    waitFor<T, T[]>(kube, { description: `list ${all[key].kind}`, target: all[key], until: (items) => items, timeoutMs: 30_000, signal });
+  const list = <T extends KubernetesObject>(key: keyof TracedObjects) => listObjects<T>(kube, all[key], signal);
   const [deployments, replicaSets, pods, events, slices] = await Promise.all([
     list<V1Deployment>('deployment'),
     list<V1ReplicaSet>('replicaSets'),

@@ -1,7 +1,9 @@
 /**
- * The course's own cluster from forged images, end to end: `kubelab run lesson-1 --keep` on a real
- * k3d cluster (1 server, 3 agents, 8081:80@loadbalancer), then what the forge must give it
- * (metrics answer), then `kubelab down` leaving no container, volume or network behind.
+ * The course's own cluster from forged images, end to end: `kubelab run lesson-1 --keep --trace` on
+ * a real k3d cluster (1 server, 3 agents, 8081:80@loadbalancer), then what the forge must give it
+ * (metrics answer), then proof that verify can fail: each break of the running lesson makes
+ * `kubelab verify` exit 1 naming the assertion, each repair makes it exit 0 again; then `kubelab
+ * down` leaving no container, volume or network behind.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -39,12 +41,19 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
   test('run: every assertion passes', async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubelab-it-lesson1-'));
     const junit = join(dir, 'lesson-1.xml');
-    const result = await kubelab(['run', 'lesson-1', '--keep', '--junit', junit]);
+    const result = await kubelab(['run', 'lesson-1', '--keep', '--trace', '--junit', junit, '--report', dir]);
     console.log(result.all);
     expect(result.exitCode).toBe(0);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="lesson-1" tests="7" failures="0"/);
     expect(result.stdout).toMatch(/PASS {2}GET http:\/\/127\.0\.0\.1:8081\/ \(Host: myapp\.local\) answers 200/);
+    // The trace: every hop from apply to the first answer through the Ingress was watched.
+    for (const hop of ['stored', 'ReplicaSet created', 'Pod created', 'Scheduled', 'Started', 'Ready', 'endpoint added', 'first answer through the Ingress']) {
+      expect(result.stdout).toContain(hop);
+    }
+    expect(result.stdout).not.toMatch(/never happened|missing/i);
+    const html = await readFile(join(dir, 'lesson-1.html'), 'utf8');
+    expect(html).toContain('first answer through the Ingress');
   }, 30 * MINUTE);
 
   test('the forged add-ons serve metrics: kubectl top nodes answers for 4 nodes', async () => {
@@ -61,6 +70,46 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
     expect(top.exitCode).toBe(0);
     expect(top.stdout.trim().split('\n')).toHaveLength(4);
   }, 5 * MINUTE);
+
+  describe('verify fails on a broken lesson, naming the assertion, and passes once repaired', () => {
+    const kubectl = async (args: string[]) => {
+      const kubeconfig = (await kubelab(['kubeconfig', 'lesson-1'])).stdout.trim();
+      const result = await execa('kubectl', ['--kubeconfig', kubeconfig, ...args], { reject: false, all: true });
+      expect(result.exitCode).toBe(0);
+    };
+    const manifest = (file: string) => join(packageRoot(), 'manifests', 'lesson-1', file);
+    const breaks = [
+      {
+        what: 'a wrong targetPort',
+        break: ['patch', 'service', 'myapp-service', '--type=json', '-p', '[{"op":"replace","path":"/spec/ports/0/targetPort","value":5001}]'],
+        repair: ['apply', '-f', manifest('service.yaml')],
+        failing: 'Service myapp-service has a ready endpoint on port 5000',
+      },
+      {
+        what: 'the Deployment scaled to 0',
+        break: ['scale', 'deployment', 'myapp', '--replicas=0'],
+        repair: ['scale', 'deployment', 'myapp', '--replicas=1'],
+        failing: 'Deployment myapp is available',
+      },
+      {
+        what: 'an Ingress for another Host',
+        break: ['patch', 'ingress', 'myapp-ingress', '--type=json', '-p', '[{"op":"replace","path":"/spec/rules/0/host","value":"other.local"}]'],
+        repair: ['apply', '-f', manifest('ingress.yaml')],
+        failing: 'GET http://127.0.0.1:8081/ (Host: myapp.local) answers 200',
+      },
+    ];
+    test.each(breaks)('$what', async ({ break: breakArgs, repair, failing }) => {
+      await kubectl(breakArgs);
+      const broken = await kubelab(['verify', 'lesson-1', '--timeout', '20']);
+      console.log(broken.all);
+      expect(broken.exitCode).toBe(1);
+      expect(broken.stdout).toContain(`FAIL  ${failing}`);
+      await kubectl(repair);
+      const repaired = await kubelab(['verify', 'lesson-1', '--timeout', '120']);
+      if (repaired.exitCode !== 0) console.log(repaired.all);
+      expect(repaired.exitCode).toBe(0);
+    }, 8 * MINUTE);
+  });
 
   test('down removes every container, volume and network of the cluster, and its kubeconfig', async () => {
     const kubeconfig = (await kubelab(['kubeconfig', 'lesson-1'])).stdout.trim();

@@ -1,7 +1,10 @@
 /**
  * Lessons 2 and 3 end to end on real k3d clusters from forged images: the HPA scales the file
- * server under kubelab's own load through the Ingress; the API server answers a raw HTTPS call made
- * with certificates extracted from the kubeconfig, and refuses one without them.
+ * server up under kubelab's own load through the Ingress and back down after it, recorded in an
+ * HTML report; verify judges the kept cluster after the fact, fails when the HPA is deleted and
+ * passes once it is back. The API server answers a raw HTTPS call made with certificates extracted
+ * from the kubeconfig and refuses one without them; a second cluster beside it runs embedded etcd
+ * while the first keeps SQLite through kine.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,10 +17,14 @@ const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const MINUTE = 60_000;
 let dir: string | undefined;
 
+async function kubelab(args: string[]) {
+  return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true' }, all: true });
+}
+
 async function runLesson(lesson: string, extra: string[] = []): Promise<{ exitCode?: number; stdout: string; xml: string }> {
   dir ??= await mkdtemp(join(tmpdir(), 'kubelab-it-lessons-'));
   const junit = join(dir, `${lesson}.xml`);
-  const result = await execa(process.execPath, [cli, 'run', lesson, '--junit', junit, ...extra], { reject: false, env: { CI: 'true' }, all: true });
+  const result = await kubelab(['run', lesson, '--junit', junit, ...extra]);
   console.log(result.all);
   return { exitCode: result.exitCode, stdout: String(result.stdout), xml: await readFile(junit, 'utf8').catch(() => '') };
 }
@@ -28,17 +35,42 @@ async function clusterLeftovers(cluster: string): Promise<string[]> {
 }
 
 afterAll(async () => {
+  await kubelab(['down', 'lesson-2']);
   if (dir) await rm(dir, { recursive: true, force: true });
-});
+}, 5 * 60_000);
 
 describe('lessons on real k3d clusters', () => {
-  test('lesson 2: under load the HPA reads metrics, rescales and the Deployment grows', async () => {
-    const run = await runLesson('lesson-2', ['--timeout', '300']);
+  test('lesson 2: under load the HPA reads metrics, rescales, the Deployment grows and shrinks back', async () => {
+    dir ??= await mkdtemp(join(tmpdir(), 'kubelab-it-lessons-'));
+    const run = await runLesson('lesson-2', ['--timeout', '300', '--keep', '--report', dir]);
     expect(run.exitCode).toBe(0);
-    expect(run.xml).toMatch(/<testsuite name="lesson-2" tests="5" failures="0"/);
+    expect(run.xml).toMatch(/<testsuite name="lesson-2" tests="7" failures="0"/);
     expect(run.stdout).toMatch(/PASS {2}HPA myapp-hpa emits SuccessfulRescale\n\s+observed: New size: \d+; reason: (cpu|memory) resource utilization \(percentage of request\) above target/);
-    expect(await clusterLeftovers('yadoc-exposed')).toEqual([]);
+    expect(run.stdout).toMatch(/PASS {2}HPA myapp-hpa scales down after the load stops\n\s+observed: desired \d+ -> \d+/);
+    expect(run.stdout).toContain('stabilization window from the default 300 s to 30 s');
+    const html = await readFile(join(dir, 'lesson-2.html'), 'utf8');
+    // One chart per recorded series group: load, latency, CPU, memory, replicas, utilization.
+    expect(html.match(/<svg class="chart"/g)?.length).toBeGreaterThanOrEqual(6);
+    expect(html).toContain('SuccessfulRescale');
   }, 20 * MINUTE);
+
+  test('lesson 2, verify after the fact: passes on the kept cluster, fails without the HPA, passes once it is back', async () => {
+    const kubeconfig = (await kubelab(['kubeconfig', 'lesson-2'])).stdout.trim();
+    const kubectl = (args: string[]) => execa('kubectl', ['--kubeconfig', kubeconfig, '-n', 'hpa-test', ...args]);
+    const intact = await kubelab(['verify', 'lesson-2', '--timeout', '120']);
+    console.log(intact.all);
+    expect(intact.exitCode).toBe(0);
+    await kubectl(['delete', 'hpa', 'myapp-hpa']);
+    const broken = await kubelab(['verify', 'lesson-2', '--timeout', '20']);
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stdout).toContain('FAIL  HPA myapp-hpa reads cpu and memory metrics');
+    await kubectl(['apply', '-f', join(packageRoot(), 'manifests', 'lesson-2', 'hpa.yaml')]);
+    const repaired = await kubelab(['verify', 'lesson-2', '--timeout', '180']);
+    if (repaired.exitCode !== 0) console.log(repaired.all);
+    expect(repaired.exitCode).toBe(0);
+    expect((await kubelab(['down', 'lesson-2'])).exitCode).toBe(0);
+    expect(await clusterLeftovers('yadoc-exposed')).toEqual([]);
+  }, 15 * MINUTE);
 
   test('lesson 3: raw HTTPS with the extracted certificates sees the pod; without them, refused', async () => {
     const run = await runLesson('lesson-3');

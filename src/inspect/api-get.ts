@@ -1,0 +1,50 @@
+import { request, type RequestOptions } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+export interface ApiAnswer {
+  status: number;
+  body: string;
+}
+
+/** No HTTP answer at all (refused, reset, timed out, TLS failure): the API endpoint is not reachable. */
+export class ApiUnreachableError extends Error {
+  constructor(
+    readonly url: string,
+    cause: Error,
+  ) {
+    super(`${url}: ${cause.message}`, { cause });
+    this.name = 'ApiUnreachableError';
+  }
+}
+
+export interface ApiGetOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * GET of a path on the kubeconfig's API endpoint with its credentials (the TLS agent and headers the
+ * client library configures), returning any HTTP status with its body: /readyz answers 500 with the
+ * list of checks that explains it, and k3s's /db/info answers 403 or 404 in ways that are evidence.
+ */
+export async function apiGet(config: KubeConfig, path: string, options: ApiGetOptions): Promise<ApiAnswer> {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error('kubeconfig has no current cluster');
+  const url = new URL(path, cluster.server);
+  const requestOptions: RequestOptions = { method: 'GET', timeout: options.timeoutMs, signal: options.signal };
+  await config.applyToHTTPSOptions(requestOptions);
+  const send = url.protocol === 'https:' ? request : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, requestOptions, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (error) => reject(new ApiUnreachableError(url.href, error)));
+    });
+    // `timeout` only reports idleness; ending the request turns it into an error like any other.
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
+    req.on('error', (error) => reject(options.signal?.aborted ? error : new ApiUnreachableError(url.href, error)));
+    req.end();
+  });
+}

@@ -1,0 +1,118 @@
+import { ApiException, CoordinationV1Api } from '@kubernetes/client-node';
+import { EnvironmentError } from '../errors.js';
+import type { Kube } from '../kube/client.js';
+import { apiGet, ApiUnreachableError, type ApiAnswer } from './api-get.js';
+import { locateComponents } from './components.js';
+import { datastoreComponent, DB_INFO_PATH, detectDatastore, type DbInfoProbe } from './datastore.js';
+import { parseHealth } from './health.js';
+import { collectIngress } from './ingress.js';
+import { kubeProxyModes } from './kube-proxy.js';
+import { nodeFacts } from './nodes.js';
+import { podFacts } from './pods.js';
+import type { ApiServerFacts, ControlPlaneReport, CoreDnsFacts, HealthReport, LeaseFacts } from './types.js';
+
+const SYSTEM = 'kube-system';
+
+export interface InspectOptions {
+  signal?: AbortSignal;
+  /** How long one raw API request may take before the cluster counts as unreachable. */
+  requestTimeoutMs?: number;
+}
+
+type Get = (path: string) => Promise<ApiAnswer>;
+
+function where(kube: Kube): string {
+  return `context ${kube.access.context} in ${kube.access.kubeconfig}`;
+}
+
+/** /version first: it tells whether the cluster answers at all, and whose build the API server is. */
+async function apiServerFacts(kube: Kube, get: Get): Promise<ApiServerFacts> {
+  const server = kube.config.getCurrentCluster()?.server ?? '';
+  let answer: ApiAnswer;
+  try {
+    answer = await get('/version');
+  } catch (error) {
+    if (!(error instanceof ApiUnreachableError)) throw error;
+    throw new EnvironmentError(
+      `cannot reach the API server ${server} (${where(kube)}): ${(error.cause as Error).message}`,
+      'is the cluster running? `kubelab list` shows kubelab\'s clusters; `docker ps` their containers',
+    );
+  }
+  if (answer.status === 401 || answer.status === 403) {
+    throw new EnvironmentError(`the API server ${server} refused the credentials of ${where(kube)}: HTTP ${answer.status}`);
+  }
+  if (answer.status !== 200) throw new Error(`GET /version on ${server}: HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
+  const version = JSON.parse(answer.body) as { gitVersion?: string; platform?: string };
+  const gitVersion = version.gitVersion ?? '';
+  const distribution = gitVersion.includes('+k3s') ? 'k3s' : 'other';
+  return {
+    server,
+    gitVersion,
+    platform: version.platform ?? '',
+    distribution,
+    evidence: [`GET /version: gitVersion ${gitVersion}${distribution === 'k3s' ? ' (+k3s: a k3s build)' : ''}`],
+  };
+}
+
+async function health(get: Get, path: string): Promise<HealthReport> {
+  const answer = await get(`${path}?verbose`);
+  return parseHealth(path, answer.status, answer.body);
+}
+
+/** /db/info as evidence: its answer (even 403 or 404) says something about the datastore. */
+async function probeDbInfo(get: Get): Promise<DbInfoProbe> {
+  return get(DB_INFO_PATH).catch((error: Error) => ({ error: error.message }));
+}
+
+async function leases(kube: Kube): Promise<LeaseFacts[]> {
+  const list = await kube.config.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: SYSTEM });
+  return list.items.map((l) => {
+    const hostname = l.metadata?.labels?.['kubernetes.io/hostname'];
+    return { name: l.metadata?.name ?? '', ...(l.spec?.holderIdentity ? { holder: l.spec.holderIdentity } : {}), ...(hostname ? { hostname } : {}) };
+  });
+}
+
+async function coreDns(kube: Kube): Promise<CoreDnsFacts> {
+  const configMap = `${SYSTEM}/coredns`;
+  try {
+    const data = (await kube.core.readNamespacedConfigMap({ name: 'coredns', namespace: SYSTEM })).data ?? {};
+    const otherKeys = Object.keys(data).filter((k) => k !== 'Corefile').sort();
+    return { configMap, corefile: data.Corefile, otherKeys, evidence: [`ConfigMap ${configMap}, key Corefile`] };
+  } catch (error) {
+    if (!(error instanceof ApiException) || error.code !== 404) throw error;
+    return { configMap, otherKeys: [], evidence: [`no ConfigMap ${configMap}: CoreDNS is absent or configured elsewhere`] };
+  }
+}
+
+/** Collects the control-plane facts of the cluster `kube` points at; reads only, changes nothing. */
+export async function inspectCluster(kube: Kube, options: InspectOptions = {}): Promise<ControlPlaneReport> {
+  const get: Get = (path) => apiGet(kube.config, path, { timeoutMs: options.requestTimeoutMs ?? 10_000, signal: options.signal });
+  const apiServer = await apiServerFacts(kube, get);
+  const [nodeList, podList, leaseList, livez, readyz, dbInfo, ingress, coredns] = await Promise.all([
+    kube.core.listNode(),
+    kube.core.listNamespacedPod({ namespace: SYSTEM }),
+    leases(kube),
+    health(get, '/livez'),
+    health(get, '/readyz'),
+    probeDbInfo(get),
+    collectIngress(kube),
+    coreDns(kube),
+  ]);
+  const nodes = nodeList.items.map(nodeFacts);
+  const pods = podList.items.map(podFacts);
+  const datastore = detectDatastore(nodes, pods, dbInfo);
+  const located = locateComponents({ nodes, pods, apiServer, leases: leaseList });
+  return {
+    access: kube.access,
+    apiServer,
+    nodes,
+    components: [...located, datastoreComponent(datastore, nodes)],
+    pods,
+    leases: leaseList,
+    health: { livez, readyz },
+    datastore,
+    ingress,
+    coredns,
+    kubeProxy: kubeProxyModes(nodes, located.find((c) => c.name === 'kube-proxy')!),
+  };
+}
