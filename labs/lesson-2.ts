@@ -3,6 +3,7 @@ import { deploymentAvailable, nodesReady } from '../src/assert/workloads.js';
 import { applyFields } from '../src/kube/apply.js';
 import { defineLesson, type LessonContext } from '../src/lab/types.js';
 import { formatLoadSummary, runLoad } from '../src/load/generator.js';
+import { requestUntil } from '../src/load/request.js';
 import { recordEvents } from '../src/observe/events.js';
 import { recordPodMetrics } from '../src/observe/pod-metrics.js';
 import { recordScaling } from '../src/observe/scaling.js';
@@ -13,6 +14,8 @@ import lesson1 from './lesson-1.js';
  * scale-down assertion stops it earlier, once the scale-up has been seen.
  */
 const LOAD = { concurrency: 4, durationMs: 240_000, maxRequests: 30_000 };
+
+const TARGET = { url: 'http://127.0.0.1:8081/', host: 'myapp.local' };
 
 /** The course's HPA has no behavior: scale-down would wait the default 300 s. */
 const STABILIZATION_WINDOW_SECONDS = 30;
@@ -45,15 +48,27 @@ function startRecorders(context: LessonContext): void {
   });
 }
 
-function startLoad(context: LessonContext): void {
+/** As the learner does: open the page once it answers, then keep reloading it. */
+async function startLoad(context: LessonContext): Promise<void> {
+  const first = await requestUntil({
+    ...TARGET,
+    signal: context.signal,
+    accept: (answer) => answer.status === 200,
+    deadline: Date.now() + context.assertionTimeoutMs,
+    retryMs: 250,
+    maxBodyBytes: 0,
+  });
+  if (!first.accepted) {
+    throw new Error(`the app never answered 200 through the Ingress before the load: ${first.answer ? `HTTP ${first.answer.status}` : first.error?.message}`);
+  }
+  context.log(`the app answers through the Ingress after ${first.attempts} tries: starting the load`);
   const stop = new AbortController();
   const { timeline } = context;
   timeline.chart('throughput', 'Load through the Ingress (responses per second)');
   timeline.chart('latency', 'Load latency (p99, ms)');
   timeline.event({ source: 'kubelab', reason: 'LoadStarted', message: `${LOAD.concurrency} connections to 127.0.0.1:8081 (Host: myapp.local)` });
   const load = runLoad({
-    url: 'http://127.0.0.1:8081/',
-    host: 'myapp.local',
+    ...TARGET,
     ...LOAD,
     signal: AbortSignal.any([context.signal, stop.signal]),
     progressIntervalMs: 5000,
@@ -68,7 +83,7 @@ function startLoad(context: LessonContext): void {
     (stopped ??= (async () => {
       stop.abort();
       const result = await load.catch(() => undefined);
-      timeline.event({ source: 'kubelab', reason: 'LoadStopped', message: result ? formatLoadSummary(result) : 'load ended with an error' });
+      timeline.event({ source: 'kubelab', reason: 'LoadStopped', message: result ? formatLoadSummary(result).replaceAll('\n', '; ') : 'load ended with an error' });
     })());
   context.cleanup.register('stop the load', stopLoad);
   load.then((result) => context.log(formatLoadSummary(result))).catch(() => undefined);
@@ -107,9 +122,7 @@ export default defineLesson({
     {
       title: `load through the Ingress: ${LOAD.concurrency} connections, at most ${LOAD.durationMs / 1000} s or ${LOAD.maxRequests} requests`,
       // The load runs beside the assertions (scaling happens while it lasts); the scale-down assertion stops it.
-      async run(context) {
-        startLoad(context);
-      },
+      run: startLoad,
     },
   ],
   assertions: [
@@ -119,6 +132,6 @@ export default defineLesson({
     rescaleEvent('myapp-hpa', /New size: \d+; reason: (cpu|memory) resource utilization \(percentage of request\) above target/),
     scaledAbove('myapp', 1),
     podsSpread('app=myapp', 2, 2),
-    scalesDownAfterLoad('myapp-hpa'),
+    scalesDownAfterLoad('myapp-hpa', 'myapp'),
   ],
 });

@@ -1,12 +1,18 @@
+import { datastoreIs } from '../src/assert/datastore.js';
 import { rawApiSeesPod, anonymousRefused } from '../src/assert/raw-api.js';
 import { nodesReady } from '../src/assert/workloads.js';
 import { podRunning } from '../src/assert/pods.js';
 import { extractCredentials } from '../src/kube/credentials.js';
 import { defineLesson } from '../src/lab/types.js';
 
+/** The course's second cluster: the same topology with embedded etcd instead of SQLite (kine). */
+const WITH_ETCD = 'yadoc-with-etcd';
+
 /**
  * Lesson 3, the control plane: the API server on a fixed port (6550), called directly with the
  * certificates from the kubeconfig, and the pod seen through the raw API and through the client.
+ * Beside it, `k3d cluster create yadoc-with-etcd --api-port 6551 -p "8082:80@loadbalancer"
+ * --agents 3 --k3s-arg "--cluster-init@server:0"` runs embedded etcd.
  */
 export default defineLesson({
   id: 'lesson-3',
@@ -14,7 +20,8 @@ export default defineLesson({
   summary:
     'kubelab decodes certificate-authority-data, client-certificate-data and client-key-data into 0600 files, ' +
     'lists the api-test pods over raw HTTPS, compares the kube-api-access volume with what the client sees, ' +
-    'and shows that a call without a client certificate is refused.',
+    'and shows that a call without a client certificate is refused. A second cluster on 6551 runs embedded etcd ' +
+    '(its member list, from k3s) while the first keeps SQLite through kine, side by side.',
   cluster: {
     name: 'yadoc-api-exposed',
     servers: 1,
@@ -23,6 +30,16 @@ export default defineLesson({
     ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }],
     k3sArgs: [],
   },
+  companions: [
+    {
+      name: WITH_ETCD,
+      servers: 1,
+      agents: 3,
+      apiPort: 6551,
+      ports: [{ hostPort: 8082, containerPort: 80, nodeFilter: 'loadbalancer' }],
+      k3sArgs: [{ arg: '--cluster-init', nodeFilter: 'server:0' }],
+    },
+  ],
   images: [{ app: 'nginx', tag: 'nginx:latest' }],
   manifests: 'lesson-3',
   namespace: 'api-test',
@@ -41,5 +58,7 @@ export default defineLesson({
     podRunning('nginx'),
     rawApiSeesPod('api-test', 'nginx'),
     anonymousRefused('/api/v1/namespaces/api-test/pods'),
+    datastoreIs('kine-sqlite', 'yadoc-api-exposed'),
+    datastoreIs('embedded-etcd', WITH_ETCD, { companion: true }),
   ],
 });

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { providerFor } from '../cluster/registry.js';
 import { validateClusterName, type ProviderName } from '../cluster/spec.js';
 import { inspectCluster } from '../inspect/collect.js';
 import { formatControlPlaneReport } from '../inspect/format.js';
@@ -32,11 +33,12 @@ export function inspectCommand(program: Command, signal: AbortSignal): void {
     .addOption(new Option('--provider <name>', 'provider of the kubelab cluster').choices(['k3d', 'kind']))
     .option('--json', 'print the report as JSON')
     .action(async (lessonId: string | undefined, flags: InspectFlags) => {
-      const access = await resolveClusterAccess(flags, await kubelabCluster(lessonId, flags), {
-        signal,
-        createHint: `kubelab up ${lessonId ?? '<lesson>'}`,
-      });
-      const report = await inspectCluster(connect(access), { signal });
+      const cluster = await kubelabCluster(lessonId, flags);
+      const access = await resolveClusterAccess(flags, cluster, { signal, createHint: `kubelab up ${lessonId ?? '<lesson>'}` });
+      // A cluster kubelab made: its join token lets k3s's /db/info list the etcd members.
+      const byKubelab = cluster && !flags.kubeconfig && !flags.context;
+      const serverToken = byKubelab ? await providerFor(cluster.provider).serverToken?.(cluster.name, { signal }) : undefined;
+      const report = await inspectCluster(connect(access), { signal, ...(serverToken ? { serverToken } : {}) });
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatControlPlaneReport(report)) + '\n');
     });
 }

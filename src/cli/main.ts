@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
@@ -232,6 +233,8 @@ export function buildProgram(controller: AbortController): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
+  // Every watch, recorder and request of a run listens on this one signal at the same time.
+  setMaxListeners(200, controller.signal);
   const stopListening = abortOnSignals(controller);
   actionExitCode = ExitCode.ok;
   try {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { run } from '../util/exec.js';
 import { packageRoot } from '../util/paths.js';
 import { buildGoModule, goBuildSource, type GoBuild } from './go-build.js';
 import { goBuildIdentity } from './go-tool.js';
@@ -38,53 +39,47 @@ export const K3D_PROXY_IMAGE = `ghcr.io/k3d-io/k3d-proxy:${K3D_HELPER_VERSION}`;
 /**
  * k3d's tools image is built from the nested module in k3d's repository (tools/). It is not in the
  * k3d module zip (Go leaves nested modules out) and the Go module proxy does not serve it (403 for
- * github.com/k3d-io/k3d/tools at v5.9.0 and at the v5.9.0 commit's pseudo-version). This stand-in
- * does what k3d asks of the container on a local docker: `noop` (sleep, as k3d-tools does, until
- * stopped). `save-image` needs the docker API, which this image has no client for: it says so and
- * points at `k3d image import -m direct`, which k3d's default mode (auto) uses for a local daemon.
+ * github.com/k3d-io/k3d/tools at v5.9.0 and at the v5.9.0 commit's pseudo-version). kubelab's own
+ * stand-in (forge/k3d-tools, standard library only) does what k3d asks of the container on a local
+ * docker: `noop`, and `save-image -d DEST IMAGE...` through the mounted docker socket, which
+ * `k3d image import` (default mode) needs.
  */
-export const K3D_TOOLS_SCRIPT = `#!/bin/sh
-# kubelab stand-in for k3d-tools ${K3D_HELPER_VERSION} (k3d's tools module is not available to build here).
-trap 'exit 0' TERM INT
-case "$1" in
-  noop)
-    while :; do
-      echo "Sleeping for 12h"
-      sleep 43200 &
-      wait $!
-    done
-    ;;
-  save-image|save)
-    echo "k3d-tools (kubelab stand-in): save-image is not supported in this image; use 'k3d image import -m direct'" >&2
-    exit 1
-    ;;
-  --version|-v|version)
-    echo "k3d-tools version v${K3D_HELPER_VERSION} (kubelab stand-in)"
-    ;;
-  *)
-    echo "usage: k3d-tools noop | save-image (kubelab stand-in for k3d-tools ${K3D_HELPER_VERSION})" >&2
-    exit 1
-    ;;
-esac
-`;
+const K3D_TOOLS_SOURCE = join(packageRoot(), 'forge', 'k3d-tools');
+const k3dToolsSourceHash = () =>
+  identityHash(['go.mod', 'main.go'].map((file) => readFileSync(join(K3D_TOOLS_SOURCE, file), 'utf8')).join('\0'));
+
+/** The stand-in as a static binary, cached by its source. */
+async function buildK3dToolsBinary(options: ForgeOptions = {}): Promise<string> {
+  const out = join(forgeCacheDir(), `k3d-tools-${k3dToolsSourceHash().slice(0, 12)}`);
+  return cachedFile(out, async (temp) => {
+    options.onLine?.('go build forge/k3d-tools (static, standard library only)');
+    await run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', temp, '.'], {
+      cwd: K3D_TOOLS_SOURCE,
+      env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOWORK: 'off' },
+      signal: options.signal,
+    });
+  });
+}
 
 const busyboxPart = 'debian bookworm busybox-static in scratch';
 
 export const k3dToolsImage: HelperImage = {
   name: 'k3d-tools image',
   tag: K3D_TOOLS_IMAGE,
-  sources: `${busyboxPart} + a k3d-tools stand-in script (noop); k3d's tools module is not served by the Go proxy`,
+  sources: `${busyboxPart} + kubelab's k3d-tools stand-in (forge/k3d-tools: noop, save-image); k3d's tools module is not served by the Go proxy`,
   estimateSeconds: 60,
-  identity: `k3d-tools stand-in ${identityHash(K3D_TOOLS_SCRIPT)}; ${busyboxPart}`,
+  get identity() {
+    return `k3d-tools stand-in ${k3dToolsSourceHash()}; ${busyboxPart}`;
+  },
   async recipe(options) {
-    const busybox = await busyboxFiles(options);
+    const [busybox, tools] = await Promise.all([busyboxFiles(options), buildK3dToolsBinary(options)]);
     const root = busyboxRootFiles(busybox);
     return {
       repository: 'kubelab/k3d-tools',
       suite: 'bookworm',
       variant: 'scratch',
       packages: [],
-      files: [...root.files, { path: '/app/k3d-tools', source: { text: K3D_TOOLS_SCRIPT }, mode: 0o755 }],
+      files: [...root.files, { path: '/app/k3d-tools', source: { file: tools, identity: k3dToolsSourceHash() }, mode: 0o755 }],
       symlinks: root.symlinks,
       changes: [PATH_ENV, 'WORKDIR /app', 'ENTRYPOINT ["/app/k3d-tools"]'],
     };

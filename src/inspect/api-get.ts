@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -21,6 +22,20 @@ export class ApiUnreachableError extends Error {
 export interface ApiGetOptions {
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * HTTP basic credentials to send instead of the kubeconfig's user (the cluster's CA still checks
+   * the server): k3s's supervisor routes accept the join token as user "server".
+   */
+  basicAuth?: { user: string; password: string };
+}
+
+/** TLS options that trust the kubeconfig's CA and present no client identity. */
+function caOnly(config: KubeConfig): RequestOptions {
+  const cluster = config.getCurrentCluster();
+  if (cluster?.skipTLSVerify) return { rejectUnauthorized: false };
+  if (cluster?.caData) return { ca: Buffer.from(cluster.caData, 'base64') };
+  if (cluster?.caFile) return { ca: readFileSync(cluster.caFile) };
+  return {};
 }
 
 /**
@@ -33,7 +48,12 @@ export async function apiGet(config: KubeConfig, path: string, options: ApiGetOp
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const url = new URL(path, cluster.server);
   const requestOptions: RequestOptions = { method: 'GET', timeout: options.timeoutMs, signal: options.signal };
-  await config.applyToHTTPSOptions(requestOptions);
+  if (options.basicAuth) {
+    const { user, password } = options.basicAuth;
+    Object.assign(requestOptions, caOnly(config), { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+  } else {
+    await config.applyToHTTPSOptions(requestOptions);
+  }
   const send = url.protocol === 'https:' ? request : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(url, requestOptions, (res) => {

@@ -9,7 +9,7 @@ import { collectIngress } from './ingress.js';
 import { kubeProxyModes } from './kube-proxy.js';
 import { nodeFacts } from './nodes.js';
 import { podFacts } from './pods.js';
-import type { ApiServerFacts, ControlPlaneReport, CoreDnsFacts, HealthReport, LeaseFacts } from './types.js';
+import type { ApiServerFacts, ControlPlaneReport, CoreDnsFacts, DatastoreFacts, HealthReport, LeaseFacts } from './types.js';
 
 const SYSTEM = 'kube-system';
 
@@ -17,6 +17,8 @@ export interface InspectOptions {
   signal?: AbortSignal;
   /** How long one raw API request may take before the cluster counts as unreachable. */
   requestTimeoutMs?: number;
+  /** The k3s join token: with it, k3s's /db/info answers etcd's member list (see ClusterProvider.serverToken). */
+  serverToken?: string;
 }
 
 type Get = (path: string) => Promise<ApiAnswer>;
@@ -64,6 +66,21 @@ async function probeDbInfo(get: Get): Promise<DbInfoProbe> {
   return get(DB_INFO_PATH).catch((error: Error) => ({ error: error.message }));
 }
 
+/** The datastore of the cluster `kube` points at, asking /db/info with the join token when given. */
+export async function inspectDatastore(kube: Kube, options: InspectOptions = {}): Promise<DatastoreFacts> {
+  const [nodeList, podList, dbInfo] = await Promise.all([
+    kube.core.listNode(),
+    kube.core.listNamespacedPod({ namespace: SYSTEM }),
+    probeDbInfo(dbInfoGetter(kube, options)),
+  ]);
+  return detectDatastore(nodeList.items.map(nodeFacts), podList.items.map(podFacts), dbInfo);
+}
+
+function dbInfoGetter(kube: Kube, options: InspectOptions): Get {
+  const basicAuth = options.serverToken ? { user: 'server', password: options.serverToken } : undefined;
+  return (path) => apiGet(kube.config, path, { timeoutMs: options.requestTimeoutMs ?? 10_000, signal: options.signal, ...(basicAuth ? { basicAuth } : {}) });
+}
+
 async function leases(kube: Kube): Promise<LeaseFacts[]> {
   const list = await kube.config.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: SYSTEM });
   return list.items.map((l) => {
@@ -94,7 +111,7 @@ export async function inspectCluster(kube: Kube, options: InspectOptions = {}): 
     leases(kube),
     health(get, '/livez'),
     health(get, '/readyz'),
-    probeDbInfo(get),
+    probeDbInfo(dbInfoGetter(kube, options)),
     collectIngress(kube),
     coreDns(kube),
   ]);

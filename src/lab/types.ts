@@ -89,7 +89,7 @@ export interface Lesson {
   namespace: string;
   exercise: ExerciseStep[];
   assertions: Assertion[];
-  /** The Deployment `--trace` follows from apply to its first answer through the Ingress. */
+  /** The Deployment `--trace` follows from apply to its first answer via Ingress. */
   trace?: TraceTarget;
 }
 

@@ -22,6 +22,8 @@ export function taskList<Ctx>(tasks: Task<Ctx>[], mode: OutputMode, flow: { conc
     fallbackRendererCondition: mode === 'plain',
     silentRendererCondition: mode === 'silent',
     exitOnError: flow.exitOnError ?? true,
+    // listr2's own SIGINT handler exits at once (code 127): kubelab's handler aborts and cleans up.
+    registerSignalListeners: false,
     rendererOptions: { collapseSubtasks: false, collapseErrors: false, showErrorMessage: true },
   });
 }

@@ -12,7 +12,7 @@ export const HOPS = [
   { step: 'Started', component: 'kubelet' },
   { step: 'Ready', component: 'kubelet' },
   { step: 'endpoint added', component: 'endpointslice controller' },
-  { step: 'first answer through the Ingress', component: 'ingress controller' },
+  { step: 'first answer via Ingress', component: 'ingress controller' },
 ] as const;
 
 export type HopStep = (typeof HOPS)[number]['step'];

@@ -69,7 +69,7 @@ export function startTrace(kube: Kube, namespace: string, target: TraceTarget, o
       retryMs: PROBE_RETRY_MS,
     }).catch(() => undefined);
     if (result?.accepted) {
-      trace.record('first answer through the Ingress', `HTTP ${result.answer!.status} from 127.0.0.1:${request.port}${path}${request.host ? ` (Host: ${request.host})` : ''} after ${result.attempts} tries`, result.at);
+      trace.record('first answer via Ingress', `HTTP ${result.answer!.status} from 127.0.0.1:${request.port}${path}${request.host ? ` (Host: ${request.host})` : ''} after ${result.attempts} tries`, result.at);
     }
   };
 

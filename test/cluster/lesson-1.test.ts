@@ -47,13 +47,13 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuite name="lesson-1" tests="7" failures="0"/);
     expect(result.stdout).toMatch(/PASS {2}GET http:\/\/127\.0\.0\.1:8081\/ \(Host: myapp\.local\) answers 200/);
-    // The trace: every hop from apply to the first answer through the Ingress was watched.
-    for (const hop of ['stored', 'ReplicaSet created', 'Pod created', 'Scheduled', 'Started', 'Ready', 'endpoint added', 'first answer through the Ingress']) {
+    // The trace: every hop from apply to the first answer via Ingress was watched.
+    for (const hop of ['stored', 'ReplicaSet created', 'Pod created', 'Scheduled', 'Started', 'Ready', 'endpoint added', 'first answer via Ingress']) {
       expect(result.stdout).toContain(hop);
     }
     expect(result.stdout).not.toMatch(/never happened|missing/i);
     const html = await readFile(join(dir, 'lesson-1.html'), 'utf8');
-    expect(html).toContain('first answer through the Ingress');
+    expect(html).toContain('first answer via Ingress');
   }, 30 * MINUTE);
 
   test('the forged add-ons serve metrics: kubectl top nodes answers for 4 nodes', async () => {

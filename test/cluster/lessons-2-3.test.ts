@@ -72,12 +72,15 @@ describe('lessons on real k3d clusters', () => {
     expect(await clusterLeftovers('yadoc-exposed')).toEqual([]);
   }, 15 * MINUTE);
 
-  test('lesson 3: raw HTTPS with the extracted certificates sees the pod; without them, refused', async () => {
+  test('lesson 3: raw HTTPS with the extracted certificates sees the pod, without them refused; etcd beside SQLite', async () => {
     const run = await runLesson('lesson-3');
     expect(run.exitCode).toBe(0);
-    expect(run.xml).toMatch(/<testsuite name="lesson-3" tests="4" failures="0"/);
+    expect(run.xml).toMatch(/<testsuite name="lesson-3" tests="6" failures="0"/);
+    expect(run.stdout).toMatch(/PASS {2}cluster yadoc-api-exposed keeps its state in SQLite through kine/);
+    expect(run.stdout).toMatch(/PASS {2}cluster yadoc-with-etcd runs embedded etcd\n\s+observed: https:\/\/\S+:6551: embedded etcd, 1 member\(s\).*members: k3d-yadoc-with-etcd-server-0-\w+ \(peer https:/);
     expect(run.stdout).toMatch(/raw API volume (kube-api-access-\w+), client volume \1/);
     expect(run.stdout).toMatch(/without a client certificate is refused\n\s+observed: HTTP (401|403)/);
     expect(await clusterLeftovers('yadoc-api-exposed')).toEqual([]);
+    expect(await clusterLeftovers('yadoc-with-etcd')).toEqual([]);
   }, 20 * MINUTE);
 });

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publishedPort, waitForLog } from '../../src/docker/engine.js';
@@ -84,13 +85,30 @@ describe('k3d-tools', () => {
   test('runs noop as k3d starts it, and stops promptly', async () => {
     const c = name('tools');
     expect((await docker(['run', '--detach', '--name', c, K3D_TOOLS_IMAGE, 'noop'])).exitCode).toBe(0);
-    await waitForLog(c, /Sleeping for 12h/, { timeoutMs: 20_000 });
+    await waitForLog(c, /Sleeping until stopped/, { timeoutMs: 20_000 });
     expect(await state(c)).toBe('running 0');
     const exec = await docker(['exec', c, './k3d-tools', '--version']); // k3d execs ./k3d-tools from WORKDIR /app
     expect(exec.stdout).toMatch(/k3d-tools version v5\.9\.0/);
     const started = Date.now();
     await docker(['stop', '--time', '20', c]);
     expect(Date.now() - started).toBeLessThan(5000);
+  }, MINUTE);
+
+  test('save-image writes a docker save tarball through the mounted socket, as `k3d image import` asks', async () => {
+    const c = name('tools-save');
+    const out = join(scratch, 'images');
+    await mkdir(out, { recursive: true });
+    // k3d mounts the docker socket and the cluster's image volume into its tools node.
+    const mounts = ['-v', '/var/run/docker.sock:/var/run/docker.sock', '-v', `${out}:/k3d/images`];
+    expect((await docker(['run', '--detach', '--name', c, ...mounts, K3D_TOOLS_IMAGE, 'noop'])).exitCode).toBe(0);
+    const save = await docker(['exec', c, './k3d-tools', 'save-image', '-d', '/k3d/images/busybox.tar', BUSYBOX_IMAGE]);
+    expect(save.exitCode).toBe(0);
+    const listing = await execa('tar', ['-tf', join(out, 'busybox.tar')]);
+    expect(listing.stdout.split('\n')).toContain('manifest.json');
+    const missing = await docker(['exec', c, './k3d-tools', 'save-image', '-d', '/k3d/images/none.tar', 'kubelab-it/no-such-image:0']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/docker API answered 404/);
+    expect(existsSync(join(out, 'none.tar'))).toBe(false);
   }, MINUTE);
 });
 

@@ -45,7 +45,7 @@ describe('WatchedTrace', () => {
       ['Scheduled', 1045],
     ]);
     expect(result.hops.find((h) => h.step === 'Scheduled')).toMatchObject({ component: 'scheduler', detail: 'pod myapp-abc to agent-1', source: 'watch' });
-    expect(result.missing).toEqual(['Pulled', 'Created', 'Started', 'Ready', 'endpoint added', 'first answer through the Ingress']);
+    expect(result.missing).toEqual(['Pulled', 'Created', 'Started', 'Ready', 'endpoint added', 'first answer via Ingress']);
   });
 
   test('follows only pods of the Deployment’s own ReplicaSet, the oldest first', () => {
@@ -92,7 +92,7 @@ describe('traceFromStoredTimes', () => {
     expect(at('endpoint added')).toBe(Date.parse('2026-11-23T10:00:06Z'));
     expect(trace.hops.every((h) => h.source === 'server')).toBe(true);
     expect(trace.startedAt).toBe(Date.parse('2026-11-23T10:00:00Z'));
-    expect(trace.missing).toEqual(['Created', 'first answer through the Ingress']);
+    expect(trace.missing).toEqual(['Created', 'first answer via Ingress']);
   });
 
   test('no Deployment: every hop missing', () => {

@@ -1,0 +1,3 @@
+module kubelab.dev/k3d-tools
+
+go 1.22
