@@ -15,8 +15,7 @@ trap '"$k3d" cluster delete yadoc-exposed >/dev/null 2>&1 || true; rm -rf "$work
   --kubeconfig-update-default=false --wait
 "$k3d" kubeconfig write yadoc-exposed --output "$KUBECONFIG" >/dev/null
 docker build -q -t myapp:latest --build-arg "BASE_IMAGE=$base_image" "$root/apps/hello"
-# -m direct: kubelab's k3d-tools stand-in cannot save images (k3d's default mode needs it here).
-"$k3d" image import myapp:latest -c yadoc-exposed -m direct
+"$k3d" image import myapp:latest -c yadoc-exposed
 kubectl apply -f "$root/manifests/lesson-1/deployment.yaml"
 kubectl apply -f "$root/manifests/lesson-1/service.yaml"
 kubectl apply -f "$root/manifests/lesson-1/ingress.yaml"

@@ -132,6 +132,6 @@ export default defineLesson({
     rescaleEvent('myapp-hpa', /New size: \d+; reason: (cpu|memory) resource utilization \(percentage of request\) above target/),
     scaledAbove('myapp', 1),
     podsSpread('app=myapp', 2, 2),
-    scalesDownAfterLoad('myapp-hpa', 'myapp'),
+    scalesDownAfterLoad('myapp-hpa'),
   ],
 });

@@ -219,9 +219,11 @@ async function forgeMissingTool(provider: ClusterProvider, options: { signal: Ab
   await ensureGoTool(tool, options);
 }
 
-async function runTasks(tasks: Task<RunState>[], state: RunState, output: OutputMode): Promise<void> {
+async function runTasks(tasks: Task<RunState>[], state: RunState, output: OutputMode, signal: AbortSignal): Promise<void> {
   const list = taskList(tasks.map((t) => ({ ...t, enabled: (state: RunState) => state.setupError === undefined })), output);
   await list.run(state);
+  // An interrupted assertion records no result: without this, the ones before it would pass the run.
+  signal.throwIfAborted();
   if (state.setupError !== undefined) throw state.setupError;
   const failed = list.errors.find((e) => e.path.length <= 2 && !e.path.includes('verify'));
   if (failed) throw failed.error;
@@ -232,7 +234,7 @@ export async function upLesson(lesson: Lesson, options: Omit<RunOptions, 'keep' 
   const cleanup = new CleanupStack();
   const state: RunState = { images: [], results: [], companions: new Map() };
   try {
-    await runTasks(clusterTasks(lesson, { ...options, keep: false }, cleanup), state, options.output);
+    await runTasks(clusterTasks(lesson, { ...options, keep: false }, cleanup), state, options.output, options.signal);
     cleanup.clear(); // success: the learner owns the cluster now
     return state.access!;
   } finally {
@@ -279,6 +281,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
       ],
       state,
       options.output,
+      options.signal,
     );
     if (state.results.some((r) => !r.pass)) {
       const dir = join(stateDir(), 'logs', `${options.spec.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -326,7 +329,7 @@ export async function verifyLesson(
   try {
     const workDir = await privateWorkDir(cleanup);
     const context = (state.context = newContext('verify', lesson, state, spec, options, cleanup, workDir));
-    await runTasks([verifyTask(lesson, state)], state, options.output);
+    await runTasks([verifyTask(lesson, state)], state, options.output, options.signal);
     if (options.trace && lesson.trace) traced = await traceAfterTheFact(context.kube, lesson.namespace, lesson.trace.deployment, options.signal);
   } finally {
     cleanupFailures = await cleanup.runAll();
