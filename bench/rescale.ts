@@ -4,14 +4,16 @@
  * holds a bare watch with the official client on the same events: the earliest any client can know.
  * kubelab's delay is the time its timeline recorded each SuccessfulRescale minus the bare watch's
  * arrival. Goal: under 1 s. The API server's own timestamps (whole seconds) give an upper bound.
- *   npm run bench:rescale
+ *   npm run bench:rescale [-- --report DIR]   (DIR: keep the run's HTML report)
  */
 import { execa } from 'execa';
+import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { KubeConfig, Watch, type CoreV1Event } from '@kubernetes/client-node';
 import type { LessonOutcome } from '../src/lab/runner.js';
 import { packageRoot } from '../src/util/paths.js';
 
+const { values } = parseArgs({ options: { report: { type: 'string' } } });
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const kubelab = (args: string[]) => execa(process.execPath, [cli, ...args], { reject: false, all: true, env: { CI: 'true' } });
 
@@ -33,7 +35,7 @@ try {
     },
     () => undefined,
   );
-  const run = await kubelab(['run', 'lesson-2', '--json']);
+  const run = await kubelab(['run', 'lesson-2', '--json', ...(values.report ? ['--report', values.report] : [])]);
   if (run.exitCode !== 0) throw new Error(`kubelab run lesson-2 exited ${run.exitCode}:\n${run.all}`);
   const outcome = JSON.parse(String(run.stdout)) as LessonOutcome;
   const reported = (outcome.timeline?.events ?? [])

@@ -62,7 +62,8 @@ async function eventsWithReason(context: LessonContext, reason: string): Promise
 
 /** The sizes a Deployment's ReplicaSets were scaled to, from the deployment controller's events. */
 async function scaledUpSizes(context: LessonContext, deployment: string): Promise<number[]> {
-  const pattern = new RegExp(`^Scaled up replica set ${deployment}-\\S+ to (\\d+)`);
+  // "Scaled up replica set myapp-6d4f9 from 1 to 4" (Kubernetes 1.29+), "... to 4" before.
+  const pattern = new RegExp(`^Scaled up replica set ${deployment}-\\S+ (?:from \\d+ )?to (\\d+)`);
   return (await eventsWithReason(context, 'ScalingReplicaSet')).flatMap((e) => {
     const size = pattern.exec(e.message ?? '')?.[1];
     return size === undefined ? [] : [Number(size)];
@@ -218,7 +219,7 @@ export function expectedReplicas(hpa: V2HorizontalPodAutoscaler): [number, numbe
 const describeProposals = (hpa: V2HorizontalPodAutoscaler | undefined) =>
   hpa ? proposals(hpa).map((p) => `${p.resource} ${p.current}% of request proposes ${p.replicas}`).join(', ') : 'no HPA status';
 
-/** Watches the HPA until CPU is below its target and desired replicas equal the metrics' proposal. */
+/** Watches the HPA until CPU is clearly below its target and desired replicas equal the metrics' proposal. */
 async function settleDown(
   context: LessonContext,
   hpa: string,
@@ -228,7 +229,8 @@ async function settleDown(
   const settled = (current: V2HorizontalPodAutoscaler) => {
     const cpu = proposals(current).find((p) => p.resource === 'cpu');
     const [low, high] = expectedReplicas(current);
-    return cpu !== undefined && cpu.current < cpu.target && desiredOf(current) >= low && desiredOf(current) <= high;
+    // Below the tolerance band: a reading within 10% of the target may still be the load's.
+    return cpu !== undefined && cpu.current < cpu.target * (1 - TOLERANCE) && desiredOf(current) >= low && desiredOf(current) <= high;
   };
   try {
     await waitFor<V2HorizontalPodAutoscaler, true>(context.kube, {

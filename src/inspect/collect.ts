@@ -1,7 +1,7 @@
 import { ApiException, CoordinationV1Api } from '@kubernetes/client-node';
 import { EnvironmentError } from '../errors.js';
 import type { Kube } from '../kube/client.js';
-import { apiGet, ApiUnreachableError, type ApiAnswer } from './api-get.js';
+import { apiGet, ApiUnreachableError, type ApiAnswer } from '../kube/api-get.js';
 import { locateComponents } from './components.js';
 import { datastoreComponent, DB_INFO_PATH, detectDatastore, type DbInfoProbe } from './datastore.js';
 import { parseHealth } from './health.js';

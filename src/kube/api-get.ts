@@ -47,10 +47,11 @@ export async function apiGet(config: KubeConfig, path: string, options: ApiGetOp
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   const url = new URL(path, cluster.server);
-  const requestOptions: RequestOptions = { method: 'GET', timeout: options.timeoutMs, signal: options.signal };
+  const requestOptions: RequestOptions = { method: 'GET', timeout: options.timeoutMs, signal: options.signal, headers: { accept: 'application/json, */*' } };
   if (options.basicAuth) {
     const { user, password } = options.basicAuth;
-    Object.assign(requestOptions, caOnly(config), { headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } });
+    Object.assign(requestOptions, caOnly(config));
+    requestOptions.headers = { ...requestOptions.headers, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
   } else {
     await config.applyToHTTPSOptions(requestOptions);
   }
