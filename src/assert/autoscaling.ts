@@ -219,18 +219,19 @@ export function expectedReplicas(hpa: V2HorizontalPodAutoscaler): [number, numbe
 const describeProposals = (hpa: V2HorizontalPodAutoscaler | undefined) =>
   hpa ? proposals(hpa).map((p) => `${p.resource} ${p.current}% of request proposes ${p.replicas}`).join(', ') : 'no HPA status';
 
-/** Watches the HPA until CPU is clearly below its target and desired replicas equal the metrics' proposal. */
+/** Watches the HPA until CPU reads idle and desired replicas equal the metrics' proposal. */
 async function settleDown(
   context: LessonContext,
   hpa: string,
+  idleCpuPercent: number,
   timeoutMs: number,
 ): Promise<{ settled: boolean; last?: V2HorizontalPodAutoscaler; diagnostic?: string }> {
   let last: V2HorizontalPodAutoscaler | undefined;
   const settled = (current: V2HorizontalPodAutoscaler) => {
     const cpu = proposals(current).find((p) => p.resource === 'cpu');
     const [low, high] = expectedReplicas(current);
-    // Below the tolerance band: a reading within 10% of the target may still be the load's.
-    return cpu !== undefined && cpu.current < cpu.target * (1 - TOLERANCE) && desiredOf(current) >= low && desiredOf(current) <= high;
+    // The HPA's readings trail the load by a metrics window; only an idle reading is surely after it.
+    return cpu !== undefined && cpu.current <= idleCpuPercent && desiredOf(current) >= low && desiredOf(current) <= high;
   };
   try {
     await waitFor<V2HorizontalPodAutoscaler, true>(context.kube, {
@@ -253,18 +254,18 @@ async function settleDown(
 
 /**
  * Lets the scale-up settle under load, stops the lesson's load (see STOP_LOAD), then watches the
- * HPA scale down as far as its metrics allow: CPU falls below its target, and desired replicas
- * reach what the metrics propose (toward 1). Memory that idle workers keep can hold replicas up:
+ * HPA scale down as far as its metrics allow: CPU reads idle (`idleCpuPercent` of its request, what
+ * the app uses with no requests), and desired replicas reach what the metrics propose (toward 1). Memory that idle workers keep can hold replicas up:
  * with the course's 60% of a 50Mi request, 4 pods at 46% propose ceil(4 x 46/60) = 4. The
  * observation names the metric that holds them.
  */
-export function scalesDownAfterLoad(hpa: string): Assertion {
+export function scalesDownAfterLoad(hpa: string, idleCpuPercent: number): Assertion {
   return {
     name: `HPA ${hpa} scales down as far as its metrics allow once the load stops`,
-    expected: 'cpu below its target, and desired replicas at the largest proposal of the metrics (toward minReplicas)',
+    expected: `cpu reads idle (<= ${idleCpuPercent}% of request), and desired replicas at the largest proposal of the metrics (toward minReplicas)`,
     // After the fact (no load of kubelab's running): the HPA has settled where its metrics put it.
     async afterTheFact(context) {
-      const { settled, last } = await settleDown(context, hpa, context.assertionTimeoutMs);
+      const { settled, last } = await settleDown(context, hpa, idleCpuPercent, context.assertionTimeoutMs);
       return { pass: settled, observed: `desired ${desiredOf(last)} (${describeProposals(last)})` };
     },
     async check(context: LessonContext) {
@@ -275,7 +276,7 @@ export function scalesDownAfterLoad(hpa: string): Assertion {
       await stopLoad();
       const stoppedAt = Date.now();
       if (peak <= 1) return { pass: false, observed: `desired ${peak} when the load stopped: it never scaled up, so nothing can scale down` };
-      const { settled, last, diagnostic } = await settleDown(context, hpa, Math.max(deadline - Date.now(), 60_000));
+      const { settled, last, diagnostic } = await settleDown(context, hpa, idleCpuPercent, Math.max(deadline - Date.now(), 60_000));
       const observed = `desired ${peak} -> ${desiredOf(last)} ${Math.round((Date.now() - stoppedAt) / 1000)} s after the load stopped (${describeProposals(last)})`;
       return { pass: settled, observed, ...(diagnostic ? { diagnostic } : {}) };
     },
