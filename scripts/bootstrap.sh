@@ -29,7 +29,8 @@ if ! docker info >/dev/null 2>&1; then
   state="${KUBELAB_HOME:-${XDG_STATE_HOME:-$HOME/.local/state}/kubelab}"
   mkdir -p "$state"
   log "starting dockerd (log: $state/dockerd.log)"
-  nohup dockerd >>"$state/dockerd.log" 2>&1 &
+  # Its own session: a test shell killed with its process group must not take the daemon down.
+  setsid nohup dockerd >>"$state/dockerd.log" 2>&1 < /dev/null &
   # dockerd has no readiness notification outside systemd: its API answering is the condition.
   for _ in $(seq 1 240); do
     docker info >/dev/null 2>&1 && break

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { inspectImage, tagImage } from '../docker/engine.js';
+import { inspectImage, removeContainer, tagImage } from '../docker/engine.js';
 import { ensureDebianImage, recipeTag, type DebianImageRecipe, type RecipeFile } from '../images/base.js';
 import { run, runAllowingFailure } from '../util/exec.js';
 import { toolsDir } from '../util/paths.js';
@@ -200,7 +200,7 @@ export async function busyboxFiles(options: ForgeOptions = {}): Promise<BusyboxF
       try {
         await run('docker', ['cp', `${name}:/bin/busybox`, temp]);
       } finally {
-        await runAllowingFailure('docker', ['rm', '--force', name]);
+        await removeContainer(name);
       }
     });
   }

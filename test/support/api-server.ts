@@ -30,7 +30,7 @@ async function k3sBinary(dir: string, image: string): Promise<string> {
   try {
     await execa('docker', ['cp', `${id.trim()}:/bin/k3s`, join(dir, 'k3s')]);
   } finally {
-    await execa('docker', ['rm', id.trim()]);
+    await execa('docker', ['rm', '--volumes', id.trim()]);
   }
   return join(dir, 'k3s');
 }
