@@ -5,6 +5,7 @@ import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './pro
 import { formatPortMapping, type ClusterSpec, type ObservedCluster, type PortMapping } from './spec.js';
 import { requireTool } from './tools.js';
 import { collectContainerLogs } from './node-logs.js';
+import { importIntoNodes } from './node-images.js';
 
 /** The subset of `k3d cluster list -o json` kubelab reads. */
 interface K3dNode {
@@ -19,6 +20,8 @@ interface K3dCluster {
 
 const K3D_REMEDY = 'install k3d (https://k3d.io) or run `kubelab forge` to build it';
 const API_CONTAINER_PORT = 6443;
+/** Where k3d mounts the cluster's image volume in every node. */
+const K3D_IMAGE_VOLUME_PATH = '/k3d/images';
 /**
  * The node image k3d runs unless --image says otherwise: the one `kubelab forge` names (nothing is
  * pulled; with a registry, `docker pull rancher/k3s:TAG` and pass it with --image).
@@ -138,11 +141,9 @@ export class K3dProvider implements ClusterProvider {
   }
 
   async importImages(name: string, images: string[], options: ProviderCallOptions = {}): Promise<void> {
-    // direct mode streams into each node's containerd and needs no k3d-tools container.
-    await run(this.k3d(), ['image', 'import', ...images, '-c', name, '-m', 'direct'], {
-      signal: options.signal,
-      onLine: options.onLine,
-    });
+    const cluster = (await this.clusters(options)).find((c) => c.name === name);
+    const nodes = (cluster?.nodes ?? []).filter((n) => n.role === 'server' || n.role === 'agent').map((n) => n.name);
+    await importIntoNodes(nodes, images, { ...options, sharedDir: K3D_IMAGE_VOLUME_PATH });
   }
 
   async collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]> {

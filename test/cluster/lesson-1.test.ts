@@ -56,6 +56,19 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
     expect(html).toContain('first answer via Ingress');
   }, 30 * MINUTE);
 
+  test("the app image is in every node's containerd and its archive is gone from the shared volume", async () => {
+    const nodes = (await execa('docker', ['ps', '--filter', `label=k3d.cluster=${CLUSTER}`, '--format', '{{.Names}}'])).stdout
+      .split('\n')
+      .filter((name) => /-(server|agent)-\d+$/.test(name));
+    expect(nodes).toHaveLength(4);
+    for (const node of nodes) {
+      const images = await execa('docker', ['exec', node, 'ctr', '--namespace', 'k8s.io', 'images', 'ls', '--quiet']);
+      expect(images.stdout.split('\n')).toContain('docker.io/library/myapp:latest');
+    }
+    const shared = await execa('docker', ['exec', nodes[0]!, 'ls', '-A', '/k3d/images']);
+    expect(shared.stdout).not.toMatch(/kubelab-images-/);
+  });
+
   test('the forged add-ons serve metrics: kubectl top nodes answers for 4 nodes', async () => {
     const kubeconfig = (await kubelab(['kubeconfig', 'lesson-1'])).stdout.trim();
     expect(existsSync(kubeconfig)).toBe(true);
