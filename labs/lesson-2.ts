@@ -10,10 +10,14 @@ import { recordScaling } from '../src/observe/scaling.js';
 import lesson1 from './lesson-1.js';
 
 /**
- * Long enough for metrics-server (15 s resolution) and the HPA (15 s sync) to react; the
- * scale-down assertion stops it earlier, once the scale-up has settled.
+ * HEAD requests run the app's whole route (Flask's send_file on test.txt) without the 10 MB body:
+ * with GET, 2 cores spent the load on Traefik and the client, the pods stayed near 50% and the HPA
+ * stopped at 4, where the memory its idle workers keep (about 52% of the request) pins it. Driven
+ * to its limits the HPA climbs higher, so the scale-down after the load is visible. Long enough for
+ * metrics-server (15 s resolution) and the HPA (15 s sync) to react; the scale-down assertion stops
+ * it earlier, once the scale-up has settled.
  */
-const LOAD = { concurrency: 4, durationMs: 240_000, maxRequests: 30_000 };
+const LOAD = { method: 'HEAD', concurrency: 8, durationMs: 240_000, maxRequests: 100_000 } as const;
 
 const TARGET = { url: 'http://127.0.0.1:8081/', host: 'myapp.local' };
 
@@ -66,7 +70,7 @@ async function startLoad(context: LessonContext): Promise<void> {
   const { timeline } = context;
   timeline.chart('throughput', 'Load through the Ingress (responses per second)');
   timeline.chart('latency', 'Load latency (p99, ms)');
-  timeline.event({ source: 'kubelab', reason: 'LoadStarted', message: `${LOAD.concurrency} connections to 127.0.0.1:8081 (Host: myapp.local)` });
+  timeline.event({ source: 'kubelab', reason: 'LoadStarted', message: `${LOAD.concurrency} connections sending ${LOAD.method} / to 127.0.0.1:8081 (Host: myapp.local)` });
   const load = runLoad({
     ...TARGET,
     ...LOAD,
@@ -99,7 +103,7 @@ export default defineLesson({
   id: 'lesson-2',
   title: 'Horizontal Pod Autoscaler: scaling a file server on cpu and memory',
   summary:
-    'kubelab downloads test.txt through the Ingress at 127.0.0.1:8081 (Host: myapp.local) until the HPA ' +
+    'kubelab requests test.txt (HEAD) through the Ingress at 127.0.0.1:8081 (Host: myapp.local) until the HPA ' +
     'reads utilization above 60% from metrics-server, emits SuccessfulRescale and the Deployment grows above one replica; ' +
     'then it stops the load and watches the HPA scale back toward one, recording the timeline.',
   // The course: "same cluster (delete lesson 1's first)".
@@ -120,7 +124,7 @@ export default defineLesson({
       },
     },
     {
-      title: `load through the Ingress: ${LOAD.concurrency} connections, at most ${LOAD.durationMs / 1000} s or ${LOAD.maxRequests} requests`,
+      title: `load through the Ingress: ${LOAD.concurrency} connections sending ${LOAD.method} /, at most ${LOAD.durationMs / 1000} s or ${LOAD.maxRequests} requests`,
       // The load runs beside the assertions (scaling happens while it lasts); the scale-down assertion stops it.
       run: startLoad,
     },

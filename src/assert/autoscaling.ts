@@ -231,7 +231,9 @@ async function settleDown(
     const cpu = proposals(current).find((p) => p.resource === 'cpu');
     const [low, high] = expectedReplicas(current);
     // The HPA's readings trail the load by a metrics window; only an idle reading is surely after it.
-    return cpu !== undefined && cpu.current <= idleCpuPercent && desiredOf(current) >= low && desiredOf(current) <= high;
+    // Settled means a fixed point: the Deployment has the replicas the metrics propose for it.
+    const desired = desiredOf(current);
+    return cpu !== undefined && cpu.current <= idleCpuPercent && desired >= low && desired <= high && desired === current.status?.currentReplicas;
   };
   try {
     await waitFor<V2HorizontalPodAutoscaler, true>(context.kube, {
@@ -255,9 +257,10 @@ async function settleDown(
 /**
  * Lets the scale-up settle under load, stops the lesson's load (see STOP_LOAD), then watches the
  * HPA scale down as far as its metrics allow: CPU reads idle (`idleCpuPercent` of its request, what
- * the app uses with no requests), and desired replicas reach what the metrics propose (toward 1). Memory that idle workers keep can hold replicas up:
- * with the course's 60% of a 50Mi request, 4 pods at 46% propose ceil(4 x 46/60) = 4. The
- * observation names the metric that holds them.
+ * the app uses with no requests) and the Deployment reaches a fixed point, the replica count the
+ * metrics propose for it (toward minReplicas). Memory that idle workers keep can stop the descent
+ * early: with the course's 60% of a 50Mi request, pods at 52% propose ceil(n x 52/60), which is n
+ * again for n <= 7. The observation names the metric that holds them.
  */
 export function scalesDownAfterLoad(hpa: string, idleCpuPercent: number): Assertion {
   return {

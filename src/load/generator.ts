@@ -10,6 +10,11 @@ export interface LoadOptions {
   url: string;
   /** Host header: the Ingress virtual host to reach (e.g. myapp.local). */
   host?: string;
+  /**
+   * HEAD runs the app's whole request path without sending the body: load that costs the pods CPU
+   * rather than costing the ingress and the client bandwidth. GET by default.
+   */
+  method?: 'GET' | 'HEAD';
   /** Connections. Without `rate`, also the number of requests kept in flight (closed model). */
   concurrency: number;
   /** Requests per second on a fixed schedule (open model): latency counts from the scheduled time. */
@@ -137,7 +142,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     try {
       const response = await pool.request({
         path,
-        method: 'GET',
+        method: options.method ?? 'GET',
         headers,
         signal: inFlight.signal,
         headersTimeout: requestTimeoutMs,

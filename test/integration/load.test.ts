@@ -14,10 +14,12 @@ let server: Server;
 let base: string;
 const hostsSeen: string[] = [];
 let served = 0;
+const methodsSeen: string[] = [];
 
 function handle(req: IncomingMessage, res: import('node:http').ServerResponse): void {
   served += 1;
   hostsSeen.push(req.headers.host ?? '');
+  methodsSeen.push(req.method ?? '');
   const url = new URL(req.url ?? '/', 'http://x');
   if (url.pathname === '/slow') {
     setTimeout(() => res.end('slow'), DELAY_MS);
@@ -82,6 +84,15 @@ describe('runLoad', () => {
     expect(result.bodyBytes).toBe(500 * 27);
     expect(new Set(hostsSeen)).toEqual(new Set(['myapp.local']));
     expect(result.latency.count).toBe(500);
+  });
+
+  it('sends HEAD when asked: the route runs for each request and no body comes back', async () => {
+    methodsSeen.length = 0;
+    const result = await runLoad({ url: `${base}/vhost`, host: 'myapp.local', method: 'HEAD', concurrency: 4, durationMs: 30_000, maxRequests: 100 });
+    expect(result.statusCounts).toEqual({ 200: 100 });
+    expect(result.bodyBytes).toBe(0);
+    expect(new Set(methodsSeen)).toEqual(new Set(['HEAD']));
+    expect(methodsSeen).toHaveLength(100);
   });
 
   it('measures the server delay in the percentiles', async () => {
