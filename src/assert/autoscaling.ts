@@ -265,7 +265,7 @@ async function settleDown(
 export function scalesDownAfterLoad(hpa: string, idleCpuPercent: number): Assertion {
   return {
     name: `HPA ${hpa} scales down as far as its metrics allow once the load stops`,
-    expected: `cpu reads idle (<= ${idleCpuPercent}% of request), and desired replicas at the largest proposal of the metrics (toward minReplicas)`,
+    expected: `cpu reads idle (<= ${idleCpuPercent}% of request), and the replicas settle where the largest metric proposal equals them (toward minReplicas)`,
     // After the fact (no load of kubelab's running): the HPA has settled where its metrics put it.
     async afterTheFact(context) {
       const { settled, last } = await settleDown(context, hpa, idleCpuPercent, context.assertionTimeoutMs);
