@@ -6,19 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf 'bootstrap: %s\n' "$*" >&2; }
+# shellcheck source=lib/debian-packages.sh
+source scripts/lib/debian-packages.sh
 
 need_packages=()
 command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_packages+=(debootstrap)
 if ((${#need_packages[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    log "missing ${need_packages[*]}: run as root, or: sudo apt-get install ${need_packages[*]}"
-    exit 3
-  fi
-  log "installing ${need_packages[*]} (Debian packages)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${need_packages[@]}" >/dev/null
+  install_debian_packages "${need_packages[@]}"
 fi
 
 if ! docker info >/dev/null 2>&1; then

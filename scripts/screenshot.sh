@@ -5,6 +5,8 @@
 set -euo pipefail
 
 log() { printf 'screenshot: %s\n' "$*" >&2; }
+# shellcheck source=lib/debian-packages.sh
+source "$(dirname "$0")/lib/debian-packages.sh"
 
 if [[ $# -ne 2 && $# -ne 4 ]]; then
   log "usage: $0 FILE.html OUT.png [WIDTH HEIGHT]"
@@ -22,14 +24,7 @@ fi
 
 chromium=/usr/bin/chromium
 if [[ ! -x $chromium ]]; then
-  if [[ $(id -u) -ne 0 ]]; then
-    log "chromium is missing: run as root, or: sudo apt-get install chromium"
-    exit 3
-  fi
-  log "installing chromium (Debian package, a few minutes)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  install_debian_packages chromium
 fi
 
 # Chromium resolves file:// URLs only from absolute paths, and writes the PNG relative to its own cwd.
