@@ -8,12 +8,19 @@ import { watched } from './eventually.js';
 /** Evidence key of the function that stops a lesson's background load (set by its load step). */
 export const STOP_LOAD = 'stop load';
 
+const hpaTarget = (context: LessonContext, hpa: string) => ({
+  apiVersion: 'autoscaling/v2',
+  kind: 'HorizontalPodAutoscaler',
+  namespace: context.namespace,
+  fieldSelector: `metadata.name=${hpa}`,
+});
+
 /** The HPA reports a current value for each of its Resource metrics (metrics-server answers). */
 export function hpaReadsMetrics(name: string, resources: string[]): Assertion {
   return watched<V2HorizontalPodAutoscaler>({
     name: `HPA ${name} reads ${resources.join(' and ')} metrics`,
     expected: resources.map((r) => `current ${r} utilization reported`).join('; '),
-    target: (ctx) => ({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace: ctx.namespace, fieldSelector: `metadata.name=${name}` }),
+    target: (ctx) => hpaTarget(ctx, name),
     evaluate: ([hpa]) => {
       if (!hpa) return { pass: false, observed: `no HPA ${name}` };
       const current = new Map(
@@ -136,13 +143,6 @@ export function podsSpread(labelSelector: string, replicas: number, nodes: numbe
 
 /** Two HPA syncs (15 s each) and a metrics-server scrape without a change: the scale-up has settled. */
 const SETTLED_MS = 45_000;
-
-const hpaTarget = (context: LessonContext, hpa: string) => ({
-  apiVersion: 'autoscaling/v2',
-  kind: 'HorizontalPodAutoscaler',
-  namespace: context.namespace,
-  fieldSelector: `metadata.name=${hpa}`,
-});
 
 const desiredOf = (hpa: V2HorizontalPodAutoscaler | undefined) => hpa?.status?.desiredReplicas ?? 0;
 

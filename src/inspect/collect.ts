@@ -76,10 +76,14 @@ export async function inspectDatastore(kube: Kube, options: InspectOptions = {})
   return detectDatastore(nodeList.items.map(nodeFacts), podList.items.map(podFacts), dbInfo);
 }
 
-function dbInfoGetter(kube: Kube, options: InspectOptions): Get {
-  const basicAuth = options.serverToken ? { user: 'server', password: options.serverToken } : undefined;
+/** GETs on the cluster's API endpoint with the inspect timeout; `basicAuth` replaces the kubeconfig's user. */
+function apiGetter(kube: Kube, options: InspectOptions, basicAuth?: { user: string; password: string }): Get {
   return (path) => apiGet(kube.config, path, { timeoutMs: options.requestTimeoutMs ?? 10_000, signal: options.signal, ...(basicAuth ? { basicAuth } : {}) });
 }
+
+/** /db/info is a k3s supervisor route: with the join token it answers as to a joining server. */
+const dbInfoGetter = (kube: Kube, options: InspectOptions): Get =>
+  apiGetter(kube, options, options.serverToken ? { user: 'server', password: options.serverToken } : undefined);
 
 async function leases(kube: Kube): Promise<LeaseFacts[]> {
   const list = await kube.config.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: SYSTEM });
@@ -103,7 +107,7 @@ async function coreDns(kube: Kube): Promise<CoreDnsFacts> {
 
 /** Collects the control-plane facts of the cluster `kube` points at; reads only, changes nothing. */
 export async function inspectCluster(kube: Kube, options: InspectOptions = {}): Promise<ControlPlaneReport> {
-  const get: Get = (path) => apiGet(kube.config, path, { timeoutMs: options.requestTimeoutMs ?? 10_000, signal: options.signal });
+  const get = apiGetter(kube, options);
   const apiServer = await apiServerFacts(kube, get);
   const [nodeList, podList, leaseList, livez, readyz, dbInfo, ingress, coredns] = await Promise.all([
     kube.core.listNode(),
