@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Metrics } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { mebibytes, millicores } from '../kube/quantity.js';
@@ -28,9 +29,7 @@ export async function recordPodMetrics(
       timeline.point('cpu', pod.metadata.name, 'millicores', Math.round(sum((c) => millicores(c.usage.cpu))), at);
       timeline.point('memory', pod.metadata.name, 'MiB', Math.round(sum((c) => mebibytes(c.usage.memory)) * 10) / 10, at);
     }
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, options.intervalMs);
-      options.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)), { once: true });
-    });
+    // Node's abortable delay removes its abort listener when the time is up (no listener per round).
+    await delay(options.intervalMs, undefined, { signal: options.signal }).catch(() => undefined);
   }
 }
