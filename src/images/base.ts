@@ -59,7 +59,8 @@ export interface DebianImageRecipe {
  * idle file-server pod must stay below 54% (the HPA's 10% tolerance) or memory alone scales it up
  * to maxReplicas and never back. glibc's python is heavier than alpine's: bookworm's 3.11 idles at
  * 36 MiB (72%), bullseye's 3.9 at 27 MiB (53%); with gunicorn's --preload (GUNICORN_CMD_ARGS, so
- * the course's CMD is unchanged) the worker shares the app's pages with the master: 22 MiB (45%).
+ * the course's CMD is unchanged) the worker shares the app's pages with the master: 26 MiB (52%)
+ * as metrics-server reads the pods in lesson 2.
  */
 export const pythonBaseRecipe: DebianImageRecipe = {
   repository: 'kubelab/python-flask',
