@@ -6,6 +6,8 @@ export const ExitCode = {
   assertionFailed: 1,
   badInput: 2,
   environmentMissing: 3,
+  /** The run ended, but something kubelab made could not be removed (the output names it and how). */
+  cleanupFailed: 4,
   interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];

@@ -27,6 +27,7 @@ Exit codes:
   1    an assertion failed (the report names it)
   2    bad input or usage (unknown lesson, bad flag, malformed manifest)
   3    environment missing (docker not running, k3d/kind missing, port in use)
+  4    cleanup failed: something kubelab made is left (the output names it and the command that removes it)
   130  interrupted (Ctrl-C / SIGTERM); kubelab cleaned up what it made`;
 
 interface ReportFlags {
@@ -51,6 +52,7 @@ async function report(outcome: LessonOutcome, flags: ReportFlags): Promise<numbe
     if (outcome.trace) sections.push(formatTrace(outcome.trace));
     process.stdout.write(sections.join('\n\n') + '\n');
   }
+  if (outcome.cleanupFailures.length > 0) return ExitCode.cleanupFailed;
   return outcome.results.every((r) => r.pass) && outcome.results.length > 0 ? ExitCode.ok : ExitCode.assertionFailed;
 }
 

@@ -46,6 +46,10 @@ export class ExistingProvider implements ClusterProvider {
     throw new InputError('the existing provider creates no cluster', 'use `kubelab verify --kubeconfig F --context C`');
   }
 
+  deleteCommand(): string {
+    return 'nothing: kubelab never deletes a cluster it did not make';
+  }
+
   async delete(): Promise<void> {
     // Not ours to delete.
   }

@@ -120,8 +120,12 @@ export class K3dProvider implements ClusterProvider {
     await run(this.k3d(), k3dCreateArgs(spec), { signal: options.signal, onLine: options.onLine });
   }
 
+  deleteCommand(name: string): string {
+    return `k3d cluster delete ${name}`;
+  }
+
   async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
-    await run(this.k3d(), ['cluster', 'delete', name], { signal: options.signal, onLine: options.onLine });
+    await run(this.k3d(), ['cluster', 'delete', name], { signal: options.signal, onLine: options.onLine, ownProcessGroup: true });
   }
 
   async list(options?: ProviderCallOptions): Promise<ClusterSummary[]> {

@@ -30,6 +30,13 @@ function nodeIndexFor(port: PortMapping, spec: ClusterSpec): { role: 'control-pl
   throw new InputError(`cluster.ports: node filter "${port.nodeFilter}" matches no kind node of ${spec.name}`);
 }
 
+/**
+ * The node image kind runs unless the lesson names one: the one `kubelab forge` makes (nothing is
+ * pulled). It carries CoreDNS at the version forged for k3s, which kubeadm must be told.
+ */
+export const FORGED_KIND_IMAGE = 'kubelab/kind-node:v1.32.9';
+const FORGED_KIND_COREDNS_TAG = 'v1.12.0';
+
 /** The kind cluster config (kind.x-k8s.io/v1alpha4) that realises `spec`. */
 export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
   if (spec.k3sArgs.length > 0) {
@@ -53,6 +60,9 @@ export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
     kind: 'Cluster',
     apiVersion: 'kind.x-k8s.io/v1alpha4',
     ...(spec.apiPort ? { networking: { apiServerAddress: '127.0.0.1', apiServerPort: spec.apiPort } } : {}),
+    ...((spec.image ?? FORGED_KIND_IMAGE) === FORGED_KIND_IMAGE
+      ? { kubeadmConfigPatches: [`kind: ClusterConfiguration\ndns:\n  imageTag: ${FORGED_KIND_COREDNS_TAG}\n`] }
+      : {}),
     nodes: nodes.map((node) => (node.extraPortMappings.length ? node : { role: node.role })),
   };
 }
@@ -86,8 +96,7 @@ export class KindProvider implements ClusterProvider {
   }
 
   async nodeImages(spec: ClusterSpec): Promise<string[]> {
-    // kind's default node image is compiled into it; a lesson run offline names its image (--image).
-    return spec.image ? [spec.image] : [];
+    return [spec.image ?? FORGED_KIND_IMAGE];
   }
 
   async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
@@ -95,8 +104,7 @@ export class KindProvider implements ClusterProvider {
     try {
       const configFile = join(dir, 'kind-config.yaml');
       await writeFile(configFile, stringify(kindConfig(spec)));
-      const args = ['create', 'cluster', '--name', spec.name, '--config', configFile, '--wait', '10m'];
-      if (spec.image) args.push('--image', spec.image);
+      const args = ['create', 'cluster', '--name', spec.name, '--config', configFile, '--wait', '10m', '--image', spec.image ?? FORGED_KIND_IMAGE];
       // --kubeconfig keeps kind away from ~/.kube/config.
       args.push('--kubeconfig', join(dir, 'kubeconfig'));
       await run(this.kind(), args, { signal: options.signal, onLine: options.onLine });
@@ -105,11 +113,16 @@ export class KindProvider implements ClusterProvider {
     }
   }
 
+  deleteCommand(name: string): string {
+    return `kind delete cluster --name ${name}`;
+  }
+
   async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
     const scratch = await mkdtemp(join(tmpdir(), 'kubelab-kind-'));
     try {
       await run(this.kind(), ['delete', 'cluster', '--name', name, '--kubeconfig', join(scratch, 'kubeconfig')], {
         signal: options.signal,
+        ownProcessGroup: true,
         onLine: options.onLine,
       });
     } finally {

@@ -32,8 +32,13 @@ export interface ClusterProvider {
   nodeImages(spec: ClusterSpec, options?: ProviderCallOptions): Promise<string[]>;
   /** Creates the cluster; the caller has checked it does not exist. */
   create(spec: ClusterSpec, options?: ProviderCallOptions): Promise<void>;
-  /** Deletes the cluster and everything it made (containers, volumes, networks). */
+  /**
+   * Deletes the cluster and everything it made (containers, volumes, networks), in a process the
+   * terminal's Ctrl-C does not reach: a teardown is never cut half-way.
+   */
   delete(name: string, options?: ProviderCallOptions): Promise<void>;
+  /** The command a user runs to delete it by hand (printed when kubelab is stopped before it could). */
+  deleteCommand(name: string): string;
   list(options?: ProviderCallOptions): Promise<ClusterSummary[]>;
   /** Writes the cluster's kubeconfig into kubelab's state dir (never ~/.kube) and returns the path. */
   writeKubeconfig(name: string, options?: ProviderCallOptions): Promise<string>;

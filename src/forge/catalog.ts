@@ -4,6 +4,8 @@ import { ADDON_IMAGE_TAGS, addonItems, TRAEFIK_MANIFEST } from './addons.js';
 import { ensureGoTool, goToolSource, goToolStatus, type GoTool } from './go-tool.js';
 import { helperImageItems } from './k3d-helpers.js';
 import { k3sNodeImageItem } from './k3s.js';
+import { kindImageItems } from './kind/images.js';
+import { kindNodeImageItem } from './kind/node-image.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeStatus } from './types.js';
 
@@ -57,6 +59,8 @@ function debianImageItem(name: string, recipe: DebianImageRecipe): ForgeItem {
 
 /** Everything k3s imports at boot, carried into the node image as an airgap tarball. */
 export const K3S_AIRGAP_IMAGES: readonly string[] = [PAUSE_IMAGE, BUSYBOX_IMAGE, ...ADDON_IMAGE_TAGS];
+/** The forge items that make K3S_AIRGAP_IMAGES. */
+const K3S_AIRGAP_ITEMS = ['pause image', 'busybox image', ...addonItems().map((item) => item.name)];
 
 /**
  * In build order: tools, the lesson bases, the images k3s and k3d run, and last the node image,
@@ -70,24 +74,26 @@ export function forgeItems(): ForgeItem[] {
     debianImageItem('nginx base', nginxBaseRecipe),
     ...helperImageItems(),
     ...addonItems(),
-    k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }),
+    { ...k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }), needs: K3S_AIRGAP_ITEMS },
+    ...kindImageItems(),
+    kindNodeImageItem(),
   ];
 }
 
 /**
- * Builds the forge images among `tags` that are missing or stale, with every missing image listed
- * before them (the node image carries the add-on images, so those come first). Tags no item
- * makes are left for the caller's own check.
+ * Builds the forge images among `tags` that are missing or stale, after the missing items they are
+ * made from (a node image carries add-on images). Tags no item makes are left for the caller's own check.
  */
 export async function forgeImages(tags: readonly string[], options: ForgeOptions = {}): Promise<void> {
   const items = forgeItems().filter((item) => item.kind === 'image');
-  const statuses = await Promise.all(items.map((item) => item.status()));
-  const last = Math.max(...statuses.map((status, index) => (tags.includes(status.location) && !status.present ? index : -1)));
-  for (let index = 0; index <= last; index += 1) {
-    if (statuses[index]!.present) continue;
-    const item = items[index]!;
+  const statuses = new Map(await Promise.all(items.map(async (item) => [item.name, await item.status()] as const)));
+  const wanted = new Set(items.filter((item) => tags.includes(statuses.get(item.name)!.location)).map((item) => item.name));
+  for (const item of [...items].reverse()) if (wanted.has(item.name)) for (const need of item.needs ?? []) wanted.add(need);
+  for (const item of items) {
+    const status = statuses.get(item.name)!;
+    if (!wanted.has(item.name) || status.present) continue;
     const estimate = item.estimateSeconds ? `, about ${Math.ceil(item.estimateSeconds / 60)} min the first time` : '';
-    options.onLine?.(`${statuses[index]!.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
+    options.onLine?.(`${status.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
     await item.ensure(options);
   }
 }

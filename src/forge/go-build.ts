@@ -1,4 +1,4 @@
-import { chmod, cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { runAllowingFailure } from '../util/exec.js';
@@ -21,6 +21,22 @@ export interface GoBuild {
   env?: Record<string, string>;
   /** Adjusts the copied source before building (e.g. go mod edit, files a release script adds). */
   prepare?: (tree: string, run: GoRunner) => Promise<void>;
+  /**
+   * Build inside a generated main module instead of the module's own tree, for modules whose go.mod
+   * replaces with local paths (Kubernetes' staging, etcd's siblings): `pkg` is then a full import
+   * path, the wrapper requires `module@version`, and these directives fill in what the paths did.
+   */
+  wrapper?: GoWrapper;
+}
+
+export interface GoWrapper {
+  /** Further requirements, `module@version`. */
+  require?: readonly string[];
+  /** `module => module version` (or `=> ./stub/NAME` for a name in `stubs`). */
+  replace?: Readonly<Record<string, string>>;
+  exclude?: readonly string[];
+  /** Modules required by the graph but not served: each becomes an empty local module. */
+  stubs?: readonly string[];
 }
 
 export type GoRunner = (args: string[], cwd: string) => Promise<void>;
@@ -39,6 +55,11 @@ export async function buildGoModule(build: GoBuild, output: string, workDir: str
   const work = await mkdtemp(join(workDir, `.build-${build.name}-`));
   const go = (args: string[], cwd: string) => runGo(args, cwd, build, options);
   try {
+    if (build.wrapper) {
+      await writeWrapperModule(build, build.wrapper, work);
+      await go(['build', ...buildFlags(build), '-o', output, build.pkg ?? build.module], work);
+      return;
+    }
     const download = await go(['mod', 'download', '-json', goBuildSource(build)], work);
     const source = (JSON.parse(download) as { Dir?: string }).Dir;
     if (!source) throw new EnvironmentError(`go mod download ${goBuildSource(build)} gave no source directory`);
@@ -46,12 +67,43 @@ export async function buildGoModule(build: GoBuild, output: string, workDir: str
     await cp(source, tree, { recursive: true });
     await makeWritable(tree);
     if (build.prepare) await build.prepare(tree, async (args, cwd) => void (await go(args, cwd)));
-    const args = ['build', '-trimpath', '-buildvcs=false'];
-    if (build.tags?.length) args.push('-tags', build.tags.join(' '));
-    args.push(`-ldflags=-s -w${(build.ldflags ?? []).map((f) => ` -X ${f}`).join('')}`, '-o', output, build.pkg ?? '.');
-    await go(args, tree);
+    await go(['build', ...buildFlags(build), '-o', output, build.pkg ?? '.'], tree);
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+function buildFlags(build: GoBuild): string[] {
+  const flags = ['-trimpath', '-buildvcs=false'];
+  if (build.tags?.length) flags.push('-tags', build.tags.join(' '));
+  flags.push(`-ldflags=-s -w${(build.ldflags ?? []).map((f) => ` -X ${f}`).join('')}`);
+  return flags;
+}
+
+/** go.mod of the generated main module (its go.sum is filled by -mod=mod against the checksum database). */
+export function wrapperGoMod(build: GoBuild, wrapper: GoWrapper): string {
+  const lines = ['module kubelab.local/forge', '', 'go 1.23.0', '', 'require ('];
+  for (const required of [`${build.module}@${build.version}`, ...(wrapper.require ?? [])]) lines.push(`\t${required.replace('@', ' ')}`);
+  lines.push(')');
+  const replaces = Object.entries(wrapper.replace ?? {});
+  const stubs = wrapper.stubs ?? [];
+  if (replaces.length + stubs.length > 0) {
+    lines.push('', 'replace (');
+    for (const [from, to] of replaces) lines.push(`\t${from} => ${to}`);
+    for (const stub of stubs) lines.push(`\t${stub} => ./stub/${stubDir(stub)}`);
+    lines.push(')');
+  }
+  for (const excluded of wrapper.exclude ?? []) lines.push('', `exclude ${excluded.replace('@', ' ')}`);
+  return lines.join('\n') + '\n';
+}
+
+const stubDir = (module: string) => module.replace(/[^A-Za-z0-9.-]/g, '_');
+
+async function writeWrapperModule(build: GoBuild, wrapper: GoWrapper, dir: string): Promise<void> {
+  await writeFile(join(dir, 'go.mod'), wrapperGoMod(build, wrapper));
+  for (const stub of wrapper.stubs ?? []) {
+    await mkdir(join(dir, 'stub', stubDir(stub)), { recursive: true });
+    await writeFile(join(dir, 'stub', stubDir(stub), 'go.mod'), `module ${stub}\n\ngo 1.23\n`);
   }
 }
 

@@ -14,7 +14,7 @@ export const goToolSource = goBuildSource;
 /** The stamp written next to the binary: what it was built from. A different stamp means rebuild. */
 export function goBuildIdentity(build: GoBuild): string {
   const flags = createHash('sha256')
-    .update(JSON.stringify([build.pkg, build.ldflags, build.tags, build.cgo]))
+    .update(JSON.stringify([build.pkg, build.ldflags, build.tags, build.cgo, ...(build.wrapper ? [build.wrapper] : [])]))
     .digest('hex')
     .slice(0, 12);
   return `${goBuildSource(build)} build:${flags}`;

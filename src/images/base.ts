@@ -39,6 +39,11 @@ export interface DebianImageRecipe {
   variant: 'minbase' | 'buildd' | 'scratch';
   /** Packages passed to debootstrap --include (plus their dependencies). */
   packages: readonly string[];
+  /**
+   * Paths removed after debootstrap, before symlinks and files: a path ending in `/*` empties that
+   * directory (e.g. the systemd units a distribution enables that a container node must not start).
+   */
+  remove?: readonly string[];
   /** Symlinks created in the rootfs after debootstrap: [absolute path in the image, target]. */
   symlinks?: ReadonlyArray<readonly [path: string, target: string]>;
   /** Text edits after debootstrap: [absolute path, exact text (must occur once), replacement]. */
@@ -123,6 +128,7 @@ export function recipeHash(recipe: DebianImageRecipe): string {
     suite: recipe.suite,
     variant: recipe.variant,
     packages: [...recipe.packages].sort(),
+    ...(recipe.remove ? { remove: recipe.remove } : {}),
     symlinks: recipe.symlinks ?? [],
     edits: recipe.edits ?? [],
     files: (recipe.files ?? []).map((f) => ({
@@ -310,6 +316,14 @@ async function runProcessGroup(
 /** Recipe symlinks and edits, and apt's caches dropped (they only make the image bigger). */
 async function customizeRootfs(rootfs: string, recipe: DebianImageRecipe): Promise<void> {
   const root = await realpath(rootfs);
+  for (const path of recipe.remove ?? []) {
+    const emptyDir = path.endsWith('/*');
+    const target = emptyDir ? path.slice(0, -2) : path;
+    if (!existsSync(join(root, target))) continue;
+    const full = await insideRootfs(root, target, true);
+    const entries = emptyDir ? readdirSync(full).map((name) => join(full, name)) : [full];
+    for (const entry of entries) await rm(entry, { recursive: true, force: true });
+  }
   for (const [path, target] of recipe.symlinks ?? []) {
     // Neither the existing part of the parent nor the parent itself may lead out through a symlink.
     let existing = dirname(path);

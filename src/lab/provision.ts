@@ -41,10 +41,14 @@ export async function provisionCluster(
     await forgeImages(nodeImages, { signal: options.signal, onLine: options.onLine });
     await assertImagesPresent(nodeImages, `${provider.name} cluster ${spec.name}`);
     if (!options.keep) {
-      cleanup.register(`delete ${provider.name} cluster ${spec.name}`, async () => {
-        await provider.delete(spec.name);
-        await removeKubeconfig(spec.name);
-      });
+      cleanup.register(
+        `delete ${provider.name} cluster ${spec.name}`,
+        async () => {
+          await provider.delete(spec.name);
+          await removeKubeconfig(spec.name);
+        },
+        provider.deleteCommand(spec.name),
+      );
     }
     created = true;
     await provider.create(spec, options);

@@ -3,7 +3,12 @@ import { InterruptedError } from '../errors.js';
 export interface CleanupEntry {
   label: string;
   undo: () => Promise<void> | void;
+  /** The command a user runs to remove it by hand, printed if kubelab is stopped before it could. */
+  byHand?: string;
 }
+
+/** Stacks with entries not yet undone: what a second Ctrl-C reports as left behind. */
+const liveStacks = new Set<CleanupStack>();
 
 /**
  * Everything kubelab creates is registered here the moment it exists, and undone in reverse order
@@ -12,14 +17,23 @@ export interface CleanupEntry {
 export class CleanupStack {
   private readonly entries: CleanupEntry[] = [];
   private running: Promise<string[]> | undefined;
+  /** The entry being undone right now: not finished, so still left if kubelab exits. */
+  private current: CleanupEntry | undefined;
 
-  register(label: string, undo: () => Promise<void> | void): void {
-    this.entries.push({ label, undo });
+  register(label: string, undo: () => Promise<void> | void, byHand?: string): void {
+    this.entries.push({ label, undo, ...(byHand ? { byHand } : {}) });
+    liveStacks.add(this);
   }
 
   /** Forgets every entry: what was made is now the user's (`kubelab up` after success). */
   clear(): void {
     this.entries.length = 0;
+    liveStacks.delete(this);
+  }
+
+  /** What is not undone yet, the entry in progress first. */
+  leftovers(): CleanupEntry[] {
+    return [...(this.current ? [this.current] : []), ...[...this.entries].reverse()];
   }
 
   get size(): number {
@@ -32,12 +46,16 @@ export class CleanupStack {
       const failures: string[] = [];
       while (this.entries.length > 0) {
         const entry = this.entries.pop()!;
+        this.current = entry;
         try {
           await entry.undo();
         } catch (error) {
-          failures.push(`${entry.label}: ${error instanceof Error ? error.message : String(error)}`);
+          const reason = error instanceof Error ? error.message : String(error);
+          failures.push(`${entry.label}: ${reason}${entry.byHand ? ` (remove it with: ${entry.byHand})` : ''}`);
         }
       }
+      this.current = undefined;
+      liveStacks.delete(this);
       this.running = undefined;
       return failures;
     })();
@@ -45,15 +63,26 @@ export class CleanupStack {
   }
 }
 
+/** What every live stack still holds, as lines for the terminal. */
+export function describeLeftovers(): string[] {
+  return [...liveStacks].flatMap((stack) => stack.leftovers()).map((entry) => `  ${entry.label}${entry.byHand ? `: ${entry.byHand}` : ''}`);
+}
+
 /**
  * Turns SIGINT/SIGTERM into an abort of `controller`, so that the running step stops and the normal
- * finally-path cleans up. A second signal exits at once (the user insists).
+ * finally-path cleans up (teardown processes run in their own process group, so the terminal's
+ * Ctrl-C does not kill them half-way). A second signal exits at once (the user insists), saying
+ * what is left and how to remove it.
  */
 export function abortOnSignals(controller: AbortController): () => void {
   let received = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     received += 1;
-    if (received > 1) process.exit(130);
+    if (received > 1) {
+      const left = describeLeftovers();
+      if (left.length > 0) process.stderr.write(`\n${signal} again: exiting now; left behind (and how to remove it):\n${left.join('\n')}\n`);
+      process.exit(130);
+    }
     process.stderr.write(`\n${signal} received: stopping and cleaning up (press Ctrl-C again to exit now)\n`);
     controller.abort(new InterruptedError(`interrupted by ${signal}`));
   };

@@ -9,6 +9,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called for each line of combined output, for live progress. */
   onLine?: (line: string) => void;
+  /**
+   * Its own process group: the terminal's Ctrl-C (sent to kubelab's group) does not reach it. For
+   * teardown, which must finish even when the user interrupts (kubelab still waits for it).
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface RunResult {
@@ -44,6 +49,7 @@ export async function runAllowingFailure(
     timeout: options.timeoutMs,
     cancelSignal: options.signal,
     forceKillAfterDelay: 5000,
+    detached: options.ownProcessGroup ?? false,
     reject: false,
     stripFinalNewline: true,
     lines: false,
