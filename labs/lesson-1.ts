@@ -25,6 +25,8 @@ export default defineLesson({
     agents: 3,
     ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }],
     k3sArgs: [],
+    // k3s runs both itself; on kind, kubelab applies them (the course's Ingress and HPA need them).
+    addons: ['traefik', 'metrics-server'],
   },
   images: [{ app: 'hello', tag: 'myapp:latest' }],
   manifests: 'lesson-1',

@@ -29,6 +29,8 @@ export default defineLesson({
     apiPort: 6550,
     ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }],
     k3sArgs: [],
+    // k3s runs both itself; on kind, kubelab applies them (the course's Ingress and HPA need them).
+    addons: ['traefik', 'metrics-server'],
   },
   companions: [
     {

@@ -1,4 +1,4 @@
-import type { V1ConfigMap, V1Pod } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { getRaw } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import type { Assertion, LessonContext, Observation } from '../lab/types.js';
@@ -158,23 +158,32 @@ export function kubeProxyMode(mode: 'iptables'): Assertion {
   };
 }
 
-/** The CoreDNS Deployment is available and its Corefile has each directive (a line starting with it). */
+/** The CoreDNS Deployment has every replica available and its Corefile has each directive (a line starting with it). */
 export function corednsCorefile(directives: readonly string[]): Assertion {
-  return {
+  let missing: string[] = [];
+  const deployment = watched<V1Deployment>({
     name: `CoreDNS is available and its Corefile has ${directives.join(', ')}`,
-    expected: `Deployment coredns available; Corefile lines: ${directives.join(', ')}`,
-    async check(context) {
-      const deployment = await context.kube.apps.readNamespacedDeployment({ name: 'coredns', namespace: SYSTEM });
-      const available = deployment.status?.availableReplicas ?? 0;
-      const corefile = (await context.kube.core.readNamespacedConfigMap({ name: 'coredns', namespace: SYSTEM })).data?.Corefile ?? '';
-      const lines = corefile.split('\n').map((line) => line.trim());
-      const missing = directives.filter((d) => !lines.some((line) => line === d || line.startsWith(`${d} `) || line.startsWith(`${d}{`)));
-      const image = deployment.spec?.template.spec?.containers[0]?.image;
+    expected: `Deployment coredns with every replica available; Corefile lines: ${directives.join(', ')}`,
+    target: () => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: SYSTEM, fieldSelector: 'metadata.name=coredns' }),
+    evaluate: ([coredns]) => {
+      if (!coredns) return { pass: false, observed: `no Deployment coredns in ${SYSTEM}` };
+      const desired = coredns.spec?.replicas ?? 1;
+      const available = coredns.status?.availableReplicas ?? 0;
       return {
-        pass: available > 0 && missing.length === 0,
-        observed: `coredns ${available}/${deployment.spec?.replicas ?? 1} available (${image}); ` +
+        pass: available >= desired && missing.length === 0,
+        observed: `coredns ${available}/${desired} available (${coredns.spec?.template.spec?.containers[0]?.image}); ` +
           (missing.length ? `Corefile lacks ${missing.join(', ')}` : `Corefile has all ${directives.length}`),
       };
+    },
+    diagnosePods: 'k8s-app=kube-dns',
+  });
+  return {
+    ...deployment,
+    async check(context) {
+      const corefile = (await context.kube.core.readNamespacedConfigMap({ name: 'coredns', namespace: SYSTEM })).data?.Corefile ?? '';
+      const lines = corefile.split('\n').map((line) => line.trim());
+      missing = directives.filter((d) => !lines.some((line) => line === d || line.startsWith(`${d} `) || line.startsWith(`${d}{`)));
+      return deployment.check(context);
     },
   };
 }

@@ -2,13 +2,13 @@ import { rm, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { InputError } from '../errors.js';
-import { run } from '../util/exec.js';
+import { EnvironmentError, InputError } from '../errors.js';
+import { run, runAllowingFailure } from '../util/exec.js';
 import { saveKubeconfig } from './kubeconfig-file.js';
 import { assertDockerAvailable } from '../docker/engine.js';
 import { collectContainerLogs, containersWithLabel, parseDockerPorts } from './node-logs.js';
 import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './provider.js';
-import type { ClusterSpec, ObservedCluster, PortMapping } from './spec.js';
+import type { Addon, ClusterSpec, ObservedCluster, PortMapping } from './spec.js';
 import { requireTool } from './tools.js';
 
 const KIND_REMEDY = 'install kind (https://kind.sigs.k8s.io) or run `kubelab forge` to build it';
@@ -36,6 +36,8 @@ function nodeIndexFor(port: PortMapping, spec: ClusterSpec): { role: 'control-pl
  */
 export const FORGED_KIND_IMAGE = 'kubelab/kind-node:v1.32.9';
 const FORGED_KIND_COREDNS_TAG = 'v1.12.0';
+/** Where kubelab's kind node image keeps the manifests of the add-ons lessons may ask for. */
+export const KUBELAB_ADDONS_DIR = '/kind/manifests/kubelab';
 
 /** The kind cluster config (kind.x-k8s.io/v1alpha4) that realises `spec`. */
 export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
@@ -108,6 +110,7 @@ export class KindProvider implements ClusterProvider {
       // --kubeconfig keeps kind away from ~/.kube/config.
       args.push('--kubeconfig', join(dir, 'kubeconfig'));
       await run(this.kind(), args, { signal: options.signal, onLine: options.onLine });
+      for (const addon of spec.addons ?? []) await this.applyAddon(spec.name, addon, options);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -115,6 +118,24 @@ export class KindProvider implements ClusterProvider {
 
   deleteCommand(name: string): string {
     return `kind delete cluster --name ${name}`;
+  }
+
+  /**
+   * Applies an add-on from the manifests the node image carries, as kind applies its storage class:
+   * kubectl inside the control-plane node with the admin kubeconfig.
+   */
+  private async applyAddon(cluster: string, addon: Addon, options: ProviderCallOptions): Promise<void> {
+    const manifest = `${KUBELAB_ADDONS_DIR}/${addon}.yaml`;
+    const node = `${cluster}-control-plane`;
+    const present = await runAllowingFailure('docker', ['exec', node, 'test', '-f', manifest], { signal: options.signal });
+    if (present.exitCode !== 0) {
+      throw new EnvironmentError(
+        `the lesson needs ${addon}, but the node image of kind cluster ${cluster} carries no ${manifest}`,
+        `use kubelab's node image (${FORGED_KIND_IMAGE}, from kubelab forge) or install ${addon} yourself and run kubelab verify`,
+      );
+    }
+    options.onLine?.(`applying ${addon} (${manifest})`);
+    await run('docker', ['exec', node, 'kubectl', '--kubeconfig=/etc/kubernetes/admin.conf', 'apply', '-f', manifest], { signal: options.signal });
   }
 
   async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {

@@ -28,7 +28,14 @@ export interface ClusterSpec {
   k3sArgs: NodeArg[];
   /** Node image; the provider's default when absent. */
   image?: string;
+  /**
+   * Add-ons the lesson relies on beyond a bare cluster. k3s runs both by default; kubelab's kind
+   * node image carries them (images and manifests) and the kind provider applies them after create.
+   */
+  addons?: readonly Addon[];
 }
+
+export type Addon = 'traefik' | 'metrics-server';
 
 /** What a provider reports about a cluster that already exists, to decide reuse or refusal. */
 export interface ObservedCluster {

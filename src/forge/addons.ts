@@ -135,6 +135,8 @@ export const TRAEFIK_VERSION = 'v3.5.3';
 export const TRAEFIK_IMAGE = 'rancher/mirrored-library-traefik:3.5.3';
 /** kubelab's own Traefik manifest (k3s applies it from /var/lib/rancher/k3s/server/manifests/). */
 export const TRAEFIK_MANIFEST = join(packageRoot(), 'forge', 'manifests', 'kubelab-traefik.yaml');
+/** kubelab's metrics-server manifest for kind clusters (k3s deploys its own). */
+export const METRICS_SERVER_MANIFEST = join(packageRoot(), 'forge', 'manifests', 'kubelab-metrics-server.yaml');
 
 /** Upstream Dockerfile: /traefik, EXPOSE 80, VOLUME /tmp, ENTRYPOINT ["/traefik"], root. */
 export const traefikAddon: AddonImage = {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { CleanupStack } from '../../src/util/cleanup.js';
+import { CleanupStack, describeLeftovers } from '../../src/util/cleanup.js';
 
 describe('CleanupStack', () => {
   test('undoes newest first, keeps going after a failure and reports it', async () => {
@@ -14,6 +14,22 @@ describe('CleanupStack', () => {
     expect(await stack.runAll()).toEqual(['cluster: docker gone']);
     expect(order).toEqual(['kubeconfig', 'cluster', 'temp dir']);
     expect(stack.size).toBe(0);
+  });
+  test('a failed undo names the command that removes it by hand', async () => {
+    const stack = new CleanupStack();
+    stack.register('delete kind cluster x', () => Promise.reject(new Error('exited with 128')), 'kind delete cluster --name x');
+    expect(await stack.runAll()).toEqual(['delete kind cluster x: exited with 128 (remove it with: kind delete cluster --name x)']);
+  });
+  test('while an undo runs, it and the entries after it are reported as left behind; none once done', async () => {
+    const stack = new CleanupStack();
+    let release!: () => void;
+    stack.register('remove temp dir', () => undefined);
+    stack.register('delete k3d cluster y', () => new Promise<void>((resolve) => (release = resolve)), 'k3d cluster delete y');
+    const running = stack.runAll();
+    expect(describeLeftovers()).toEqual(['  delete k3d cluster y: k3d cluster delete y', '  remove temp dir']);
+    release();
+    await running;
+    expect(describeLeftovers()).toEqual([]);
   });
   test('concurrent runAll calls share one pass (a signal during cleanup does not double-delete)', async () => {
     let calls = 0;

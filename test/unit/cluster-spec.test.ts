@@ -71,6 +71,12 @@ describe('kind', () => {
     expect(config.nodes[0]!.extraPortMappings).toEqual([{ containerPort: 80, hostPort: 8081, listenAddress: '0.0.0.0', protocol: 'TCP' }]);
     expect(config.networking).toEqual({ apiServerAddress: '127.0.0.1', apiServerPort: 6550 });
   });
+  test('tells kubeadm the CoreDNS tag of the forged node image, and nothing for an image the user names', () => {
+    const forged = kindConfig({ ...course, provider: 'kind' }) as { kubeadmConfigPatches?: string[] };
+    expect(forged.kubeadmConfigPatches).toEqual(['kind: ClusterConfiguration\ndns:\n  imageTag: v1.12.0\n']);
+    const named = kindConfig({ ...course, provider: 'kind', image: 'kindest/node:v1.32.8' }) as { kubeadmConfigPatches?: string[] };
+    expect(named.kubeadmConfigPatches).toBeUndefined();
+  });
   test('refuses k3s arguments and unknown node filters', () => {
     expect(() => kindConfig({ ...course, provider: 'kind', k3sArgs: [parseNodeArg('--cluster-init@server:0')] })).toThrow(/cluster.k3sArgs/);
     expect(() => kindConfig({ ...course, provider: 'kind', ports: [parsePortMapping('9000:80@agent:7')] })).toThrow(/agent:7/);

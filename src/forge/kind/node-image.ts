@@ -7,12 +7,12 @@ import { EnvironmentError } from '../../errors.js';
 import { ensureDebianImage, recipeTag, type DebianImageRecipe, type RecipeFile } from '../../images/base.js';
 import { run, runAllowingFailure } from '../../util/exec.js';
 import { packageRoot } from '../../util/paths.js';
-import { COREDNS_IMAGE, COREDNS_VERSION, LOCAL_PATH_IMAGE } from '../addons.js';
+import { COREDNS_IMAGE, COREDNS_VERSION, LOCAL_PATH_IMAGE, METRICS_SERVER_IMAGE, METRICS_SERVER_MANIFEST, TRAEFIK_IMAGE, TRAEFIK_MANIFEST } from '../addons.js';
 import { goBuildSource } from '../go-build.js';
 import { ensureGoBinary, goBinaryStatus, goBuildIdentity } from '../go-tool.js';
 import { BUSYBOX_IMAGE, forgeCacheDir, PAUSE_IMAGE } from '../small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from '../types.js';
-import { FORGED_KIND_IMAGE } from '../../cluster/kind.js';
+import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR } from '../../cluster/kind.js';
 import { kindBinaryDir, KUBERNETES_VERSION, NODE_BINARIES } from './binaries.js';
 import { KIND_HELPER_IMAGES } from './images.js';
 
@@ -36,12 +36,15 @@ const REUSED_IMAGES: ReadonlyArray<readonly [forged: string, asNamed: string]> =
 
 /** Every image the node preloads, by the name containerd will know it under. */
 export function preloadedImages(): string[] {
-  return [...KIND_HELPER_IMAGES.map((image) => image.tag), ...REUSED_IMAGES.map(([, named]) => named), LOCAL_PATH_IMAGE, BUSYBOX_IMAGE];
+  return [...KIND_HELPER_IMAGES.map((image) => image.tag), ...REUSED_IMAGES.map(([, named]) => named), ...AS_FORGED];
 }
+
+/** local-path (kind's default storage) and the add-ons lessons may ask for, under their k3s names. */
+const AS_FORGED = [LOCAL_PATH_IMAGE, BUSYBOX_IMAGE, TRAEFIK_IMAGE, METRICS_SERVER_IMAGE];
 
 /** The images the node image is made from: forge items that must run before it. */
 export function preloadSources(): string[] {
-  return [...KIND_HELPER_IMAGES.map((image) => image.tag), ...REUSED_IMAGES.map(([forged]) => forged), LOCAL_PATH_IMAGE, BUSYBOX_IMAGE];
+  return [...KIND_HELPER_IMAGES.map((image) => image.tag), ...REUSED_IMAGES.map(([forged]) => forged), ...AS_FORGED];
 }
 
 const NODE_PACKAGES = [
@@ -144,6 +147,9 @@ export async function kindNodeRecipe(options: ForgeOptions = {}): Promise<Debian
       { path: '/kind/version', source: { text: `${KUBERNETES_VERSION}\n` } },
       { path: '/kind/manifests/default-cni.yaml', source: { text: await staticFile('default-cni.yaml') } },
       { path: '/kind/manifests/default-storage.yaml', source: { text: await staticFile('default-storage.yaml') } },
+      // The add-ons a lesson may ask for (ClusterSpec.addons), applied by the kind provider.
+      { path: `${KUBELAB_ADDONS_DIR}/traefik.yaml`, source: { text: await readFile(TRAEFIK_MANIFEST, 'utf8') } },
+      { path: `${KUBELAB_ADDONS_DIR}/metrics-server.yaml`, source: { text: await readFile(METRICS_SERVER_MANIFEST, 'utf8') } },
       { path: '/etc/kubernetes/manifests/.keep', source: { text: '' } },
     ],
     changes: ['ENV container=docker', 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]'],
@@ -177,16 +183,17 @@ async function preload(baseTag: string, identity: string, options: ForgeOptions)
     await run('docker', ['run', '--detach', '--privileged', '--name', name, '--entrypoint', '/usr/local/bin/containerd', baseTag], { signal: options.signal });
     await waitForLog(name, /containerd successfully booted/, { timeoutMs: 60_000, signal: options.signal });
     await run('docker', ['cp', archive, `${name}:/preload.tar`], { signal: options.signal });
-    options.onLine?.('ctr images import (pinned, not unpacked)');
-    await run(
-      'docker',
-      ['exec', name, 'ctr', '--namespace', 'k8s.io', 'images', 'import', '--no-unpack', '--all-platforms', '--digests', '--label', 'io.cri-containerd.pinned=pinned', '/preload.tar'],
-      { signal: options.signal, timeoutMs: 10 * 60_000 },
-    );
-    const { stdout } = await run('docker', ['exec', name, 'ctr', '--namespace', 'k8s.io', 'images', 'list', '--quiet'], { signal: options.signal });
-    const listed = new Set(stdout.split('\n').map((line) => line.trim().replace(/^docker\.io\//, '')));
-    const missing = images.filter((image) => !listed.has(image) && !listed.has(`library/${image}`));
+    options.onLine?.('ctr images import (not unpacked), then pinned against the kubelet\'s image GC');
+    const ctr = (...args: string[]) => run('docker', ['exec', name, 'ctr', '--namespace', 'k8s.io', ...args], { signal: options.signal, timeoutMs: 10 * 60_000 });
+    await ctr('images', 'import', '--no-unpack', '--all-platforms', '--digests', '/preload.tar');
+    const { stdout } = await ctr('images', 'list', '--quiet');
+    const listed = stdout.split('\n').map((line) => line.trim());
+    // containerd names Docker Hub images in full (docker.io/library/busybox); the rest as given.
+    const refOf = (image: string) => listed.find((ref) => ref === image || ref === `docker.io/${image}` || ref === `docker.io/library/${image}`);
+    const missing = images.filter((image) => !refOf(image));
     if (missing.length > 0) throw new Error(`after the import, the node's containerd lacks ${missing.join(', ')}`);
+    // containerd 1.7's import takes no labels: the CRI's pinned label keeps the kubelet's image GC off them.
+    for (const image of images) await ctr('images', 'label', refOf(image)!, 'io.cri-containerd.pinned=pinned');
     await run('docker', ['exec', name, 'rm', '/preload.tar']);
     await run('docker', ['stop', '--time', '10', name], { signal: options.signal });
     await run('docker', ['commit', '--change', `LABEL ${KIND_NODE_LABEL}=${identity}`, '--change', 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]', '--change', 'CMD []', name, FORGED_KIND_IMAGE], {
@@ -239,7 +246,7 @@ export function kindNodeImageItem(): ForgeItem {
     kind: 'image',
     sources: `k8s.io/kubernetes@${KUBERNETES_VERSION}, ${NODE_BINARIES.filter(([p]) => p.startsWith('/usr/local')).map(([, b]) => goBuildSource(b)).filter((v, i, a) => a.indexOf(v) === i).join(', ')}, ${KIND_MODULE} base files, debian bookworm`,
     estimateSeconds: 30 * 60,
-    needs: [...KIND_HELPER_IMAGES.map((image) => image.name), 'pause image', 'coredns', 'local-path-provisioner', 'busybox image'],
+    needs: [...KIND_HELPER_IMAGES.map((image) => image.name), 'pause image', 'coredns', 'local-path-provisioner', 'busybox image', 'traefik', 'metrics-server'],
     status: kindNodeImageStatus,
     ensure: ensureKindNodeImage,
   };
