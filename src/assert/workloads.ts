@@ -100,17 +100,21 @@ export function podsBoundToNodes(labelSelector: string): Assertion {
   });
 }
 
-/** kube-system add-ons, by pod name prefix (coredns, traefik, metrics-server, local-path-provisioner). */
+/**
+ * Cluster add-ons, by pod name prefix (coredns, traefik, metrics-server, local-path-provisioner), in
+ * whichever namespace the distribution puts them (k3s: kube-system; kind: local-path-storage too).
+ */
 export function addonsRunning(prefixes: string[]): Assertion {
   return watched<V1Pod>({
-    name: `kube-system add-ons Running (${prefixes.join(', ')})`,
+    name: `add-ons Running (${prefixes.join(', ')})`,
     expected: prefixes.map((p) => `${p}: a Ready pod`).join('; '),
-    target: () => ({ apiVersion: 'v1', kind: 'Pod', namespace: 'kube-system' }),
+    target: () => ({ apiVersion: 'v1', kind: 'Pod' }),
     evaluate: (pods) => {
       const states = prefixes.map((prefix) => {
         const matching = pods.filter((p) => p.metadata?.name?.startsWith(prefix));
-        const ready = matching.some((p) => p.status?.phase === 'Running' && isReady(p.status.conditions));
-        return { prefix, ready, text: `${prefix}: ${ready ? 'Running' : matching.map((p) => p.status?.phase).join('/') || 'absent'}` };
+        const ready = matching.find((p) => p.status?.phase === 'Running' && isReady(p.status.conditions));
+        const text = ready ? `Running in ${ready.metadata?.namespace}` : matching.map((p) => p.status?.phase).join('/') || 'absent';
+        return { prefix, ready: Boolean(ready), text: `${prefix}: ${text}` };
       });
       return { pass: states.every((s) => s.ready), observed: states.map((s) => s.text).join('; ') };
     },

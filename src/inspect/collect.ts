@@ -127,7 +127,7 @@ export async function inspectCluster(kube: Kube, options: InspectOptions = {}): 
     access: kube.access,
     apiServer,
     nodes,
-    components: [...located, datastoreComponent(datastore, nodes)],
+    components: [...located, datastoreComponent(datastore, nodes, pods)],
     pods,
     leases: leaseList,
     health: { livez, readyz },

@@ -1,5 +1,6 @@
 import { hasFlag, flagValues } from './node-args.js';
 import { k3sNodes, k3sServers } from './nodes.js';
+import { isMirrorPod } from './pods.js';
 import type { ApiServerFacts, ComponentFacts, Evidence, LeaseFacts, NodeFacts, PodFacts } from './types.js';
 
 /** What the component verdicts are derived from. */
@@ -165,15 +166,45 @@ function matches(node: NodeFacts, disabling: DisablingFlag): boolean {
   return flagValues(node.k3sArgs!, disabling.flag).includes(disabling.value);
 }
 
+
+/** The lease a leader-electing control-plane component renews, if it is one. */
+const LEADER_LEASES: Record<string, string> = { 'kube-scheduler': 'kube-scheduler', 'kube-controller-manager': 'kube-controller-manager' };
+
+function podEvidence(rule: ComponentRule, pods: PodFacts[], inputs: ComponentInputs): Evidence[] {
+  const statics = pods.filter(isMirrorPod);
+  const others = pods.filter((pod) => !isMirrorPod(pod));
+  const evidence: Evidence[] = [];
+  for (const pod of statics) {
+    const container = pod.containers[0];
+    evidence.push(`static pod ${pod.name} on ${pod.node}: owned by ${pod.owner} (a mirror pod), ${pod.phase}, image ${container?.image ?? '?'}`);
+  }
+  if (others.length > 0) evidence.push(`kube-system pods ${others.map((p) => p.name).join(', ')}`);
+  const lease = LEADER_LEASES[rule.name];
+  if (lease) {
+    const holder = inputs.leases.find((l) => l.name === lease)?.holder;
+    evidence.push(holder ? `leader: Lease kube-system/${lease} is held by ${holder}` : `no holder in Lease kube-system/${lease}`);
+  }
+  return evidence;
+}
+
 function componentFacts(rule: ComponentRule, inputs: ComponentInputs): ComponentFacts {
   const pods = podsOf(rule.name, inputs.pods);
   const base = { name: rule.name, nodes: [] as string[], pods: pods.map((p) => p.name) };
   if (pods.length > 0) {
-    return { ...base, placement: 'pod', evidence: [`kube-system pods ${base.pods.join(', ')}`] };
+    return { ...base, placement: pods.some(isMirrorPod) ? 'static-pod' : 'pod', evidence: podEvidence(rule, pods, inputs) };
   }
   const noPod = `no kube-system pod is ${rule.name} (${inputs.pods.length} pods checked by name and by the labels component, k8s-app, app)`;
   const servers = k3sServers(inputs.nodes);
   const candidates = rule.scope === 'servers' ? servers : k3sNodes(inputs.nodes);
+  if (candidates.length === 0 && rule.scope === 'every-node' && k3sNodes(inputs.nodes).length === 0 && inputs.nodes.length > 0) {
+    // No k3s anywhere: node agents run as services of the nodes themselves (kubeadm, kind, managed nodes).
+    return {
+      ...base,
+      placement: 'node-service',
+      nodes: inputs.nodes.map((n) => n.name),
+      evidence: [noPod, 'no node carries k3s.io/node-args: each node runs it itself', ...rule.clues(inputs, inputs.nodes)],
+    };
+  }
   if (candidates.length === 0) {
     const why = k3sNodes(inputs.nodes).length === 0
       ? 'no node carries k3s.io/node-args, so no k3s process can be credited with it (a managed control plane runs it out of sight)'

@@ -1,4 +1,5 @@
 import { podsOf } from './components.js';
+import { isMirrorPod } from './pods.js';
 import { hasFlag } from './node-args.js';
 import { k3sServers } from './nodes.js';
 import type { ComponentFacts, DatastoreFacts, EtcdMember, Evidence, NodeFacts, PodFacts } from './types.js';
@@ -126,7 +127,7 @@ export function detectDatastore(nodes: NodeFacts[], pods: PodFacts[], probe: DbI
 }
 
 /** The datastore as a component, next to the others in the report. */
-export function datastoreComponent(datastore: DatastoreFacts, nodes: NodeFacts[]): ComponentFacts {
+export function datastoreComponent(datastore: DatastoreFacts, nodes: NodeFacts[], pods: PodFacts[]): ComponentFacts {
   const servers = k3sServers(nodes).map((n) => n.name);
   const inServers = { placement: 'in-process' as const, pods: [], evidence: datastore.evidence };
   switch (datastore.kind) {
@@ -137,7 +138,17 @@ export function datastoreComponent(datastore: DatastoreFacts, nodes: NodeFacts[]
     case 'external':
       return { ...inServers, name: 'kine → external datastore', nodes: servers };
     case 'etcd-pods':
-      return { name: 'etcd', placement: 'pod', nodes: [], pods: datastore.members.map((m) => m.name), evidence: datastore.evidence };
+    {
+      const members = pods.filter((pod) => datastore.members.some((m) => m.name === pod.name));
+      const statics = members.filter(isMirrorPod).map((pod) => `static pod ${pod.name} on ${pod.node}: owned by ${pod.owner} (a mirror pod), ${pod.phase}, image ${pod.containers[0]?.image ?? '?'}`);
+      return {
+        name: 'etcd',
+        placement: statics.length > 0 ? 'static-pod' : 'pod',
+        nodes: [],
+        pods: datastore.members.map((m) => m.name),
+        evidence: statics.length > 0 ? statics : datastore.evidence,
+      };
+    }
     case 'unknown':
       return { name: 'datastore', placement: 'unknown', nodes: [], pods: [], evidence: datastore.evidence };
   }

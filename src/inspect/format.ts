@@ -37,13 +37,15 @@ function nodesSection(report: ControlPlaneReport): string[] {
 const PLACEMENT_HEADINGS: [Placement, string][] = [
   ['in-process', 'INSIDE THE K3S PROCESS (no pod)'],
   ['child-process', 'CHILD PROCESS OF K3S (no pod)'],
+  ['static-pod', "AS STATIC PODS (the kubelet runs them from manifest files; the API shows mirror pods)"],
   ['pod', 'AS PODS'],
+  ['node-service', 'ON EVERY NODE, OUTSIDE KUBERNETES (no pod, no k3s)'],
   ['not-running', 'NOT RUNNING'],
   ['unknown', 'NOT LOCATED'],
 ];
 
 function componentLine(component: ComponentFacts): string {
-  const where = component.placement === 'pod' ? component.pods.join(', ') : component.nodes.join(', ');
+  const where = component.placement === 'pod' || component.placement === 'static-pod' ? component.pods.join(', ') : component.nodes.join(', ');
   return `  ${component.name.padEnd(26)} ${where}`;
 }
 

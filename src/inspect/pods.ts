@@ -19,3 +19,6 @@ export function podFacts(pod: V1Pod): PodFacts {
     containers: (pod.spec?.containers ?? []).map(containerFacts),
   };
 }
+
+/** A mirror pod is owned by its Node: the kubelet there runs it from a manifest file (a static pod), not a controller. */
+export const isMirrorPod = (pod: PodFacts): boolean => pod.owner?.startsWith('Node/') ?? false;

@@ -81,14 +81,18 @@ export interface LeaseFacts {
  * Where a component runs: inside the k3s process, as a child process k3s starts, as a pod, not at
  * all (a flag turned it off), or unknown (no pod and no k3s to attribute it to).
  */
-export type Placement = 'in-process' | 'child-process' | 'pod' | 'not-running' | 'unknown';
+/**
+ * `static-pod`: a kubelet runs it from a manifest file (kubeadm, kind), the API shows its mirror pod;
+ * `node-service`: a service of each node outside Kubernetes (the kubelet, the container runtime).
+ */
+export type Placement = 'in-process' | 'child-process' | 'static-pod' | 'pod' | 'node-service' | 'not-running' | 'unknown';
 
 export interface ComponentFacts {
   name: string;
   placement: Placement;
   /** Nodes whose k3s process runs it (in-process and child-process). */
   nodes: string[];
-  /** kube-system pods that are this component (placement `pod`). */
+  /** kube-system pods that are this component (placement `pod` or `static-pod`). */
   pods: string[];
   evidence: Evidence[];
 }

@@ -99,16 +99,25 @@ describe('where the components run', () => {
     expect(byName(located, 'kube-proxy')).toMatchObject({ placement: 'in-process', nodes: ['s0', 'a0'] });
   });
 
-  test('without k3s: static pods are pods, and what has no pod cannot be located', () => {
+  test('without k3s: mirror pods are static pods, DaemonSet pods are pods, node agents are services of the nodes', () => {
     const kubeadm: ComponentInputs = {
-      ...k3sInputs([node('kind-control-plane', undefined)]),
-      pods: [pod('kube-apiserver-kind-control-plane', { component: 'kube-apiserver' }), pod('kube-proxy-7xk2d', { 'k8s-app': 'kube-proxy' })],
+      ...k3sInputs([node('kind-control-plane', undefined, { kubeletVersion: 'v1.32.9', containerRuntime: 'containerd://1.7.27' })]),
+      pods: [
+        { ...pod('kube-scheduler-kind-control-plane', { component: 'kube-scheduler' }, 'registry.k8s.io/kube-scheduler:v1.32.9'), owner: 'Node/kind-control-plane' },
+        { ...pod('kube-proxy-7xk2d', { 'k8s-app': 'kube-proxy' }), owner: 'DaemonSet/kube-proxy' },
+      ],
+      leases: [{ name: 'kube-scheduler', holder: 'kind-control-plane_5d1f' }],
     };
     const located = locateComponents(kubeadm);
-    expect(byName(located, 'kube-apiserver')).toMatchObject({ placement: 'pod', pods: ['kube-apiserver-kind-control-plane'] });
+    expect(byName(located, 'kube-scheduler')).toMatchObject({ placement: 'static-pod', pods: ['kube-scheduler-kind-control-plane'] });
+    expect(byName(located, 'kube-scheduler').evidence).toEqual([
+      'static pod kube-scheduler-kind-control-plane on k3d-demo-server-0: owned by Node/kind-control-plane (a mirror pod), Running, image registry.k8s.io/kube-scheduler:v1.32.9',
+      'leader: Lease kube-system/kube-scheduler is held by kind-control-plane_5d1f',
+    ]);
     expect(byName(located, 'kube-proxy')).toMatchObject({ placement: 'pod', pods: ['kube-proxy-7xk2d'] });
-    expect(byName(located, 'kubelet')).toMatchObject({ placement: 'unknown' });
-    expect(byName(located, 'kubelet').evidence[1]).toMatch(/no node carries k3s\.io\/node-args/);
+    expect(byName(located, 'kubelet')).toMatchObject({ placement: 'node-service', nodes: ['kind-control-plane'] });
+    expect(byName(located, 'kubelet').evidence).toContain('kubelet version v1.32.9 on kind-control-plane');
+    expect(byName(located, 'cloud-controller-manager')).toMatchObject({ placement: 'unknown' });
   });
 });
 
@@ -125,7 +134,7 @@ describe('the datastore', () => {
       '--cluster-init in k3s.io/node-args of k3d-demo-server-0: it started a new embedded etcd cluster',
       "GET /db/info: HTTP 403: k3s answers it only to loopback clients and to the k3s:server role (the server token); this kubeconfig's user is neither",
     ]);
-    expect(datastoreComponent(datastore, [etcdServer, agent])).toMatchObject({ name: 'etcd (embedded)', placement: 'in-process', nodes: ['k3d-demo-server-0'] });
+    expect(datastoreComponent(datastore, [etcdServer, agent], k3sPods)).toMatchObject({ name: 'etcd (embedded)', placement: 'in-process', nodes: ['k3d-demo-server-0'] });
   });
 
   test('/db/info answered: its members, with 64-bit IDs kept exact and the node each runs on', () => {
@@ -187,7 +196,7 @@ describe('the text report', () => {
       access: { kubeconfig: '/state/kubeconfigs/demo.yaml', context: 'k3d-demo' },
       apiServer: inputs.apiServer,
       nodes,
-      components: [...located, datastoreComponent(datastore, nodes)],
+      components: [...located, datastoreComponent(datastore, nodes, [])],
       pods: k3sPods,
       leases: inputs.leases,
       health: {
