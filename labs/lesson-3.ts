@@ -5,6 +5,9 @@ import { podRunning } from '../src/assert/pods.js';
 import { extractCredentials } from '../src/kube/credentials.js';
 import { defineLesson } from '../src/lab/types.js';
 
+/** SQLite through kine versus embedded etcd is a choice k3s offers; kubeadm (kind) always runs etcd as a static pod. */
+const K3S_DATASTORE = { providers: ['k3d'], why: "k3s's datastore choice (kine + SQLite or embedded etcd); kind always runs etcd as a static pod (lesson 4)" } as const;
+
 /** The course's second cluster: the same topology with embedded etcd instead of SQLite (kine). */
 const WITH_ETCD = 'yadoc-with-etcd';
 
@@ -40,6 +43,7 @@ export default defineLesson({
       apiPort: 6551,
       ports: [{ hostPort: 8082, containerPort: 80, nodeFilter: 'loadbalancer' }],
       k3sArgs: [{ arg: '--cluster-init', nodeFilter: 'server:0' }],
+      onlyOn: K3S_DATASTORE,
     },
   ],
   images: [{ app: 'nginx', tag: 'nginx:latest' }],
@@ -60,7 +64,7 @@ export default defineLesson({
     podRunning('nginx'),
     rawApiSeesPod('api-test', 'nginx'),
     anonymousRefused('/api/v1/namespaces/api-test/pods'),
-    datastoreIs('kine-sqlite', 'yadoc-api-exposed'),
-    datastoreIs('embedded-etcd', WITH_ETCD, { companion: true }),
+    { ...datastoreIs('kine-sqlite', 'yadoc-api-exposed'), onlyOn: K3S_DATASTORE },
+    { ...datastoreIs('embedded-etcd', WITH_ETCD, { companion: true }), onlyOn: K3S_DATASTORE },
   ],
 });

@@ -25,11 +25,13 @@ export function clusterSpecFor(lesson: Lesson, flags: ClusterFlags): ClusterSpec
 
 /** The lesson's companion clusters, on the provider its own cluster uses (flags do not rename them). */
 export function companionSpecsFor(lesson: Lesson, main: ClusterSpec): ClusterSpec[] {
-  return (lesson.companions ?? []).map((companion) => ({
-    ...companion,
-    provider: main.provider,
-    ...(main.image ? { image: main.image } : {}),
-  }));
+  return (lesson.companions ?? [])
+    .filter((companion) => !companion.onlyOn || companion.onlyOn.providers.includes(main.provider))
+    .map(({ onlyOn: _onlyOn, ...companion }) => ({
+      ...companion,
+      provider: main.provider,
+      ...(main.image ? { image: main.image } : {}),
+    }));
 }
 
 export function parseSeconds(value: string, flag: string): number {

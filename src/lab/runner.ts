@@ -141,6 +141,12 @@ function verifyTask(lesson: Lesson, state: RunState): Task<RunState> {
             const context = state.context!;
             context.log = (line) => (task.output = line);
             const started = Date.now();
+            if (assertion.onlyOn && !assertion.onlyOn.providers.includes(context.cluster.provider)) {
+              const observed = `skipped on ${context.cluster.provider}: ${assertion.onlyOn.why}`;
+              state.results.push({ name: assertion.name, pass: true, skipped: true, expected: assertion.expected, observed, durationMs: 0 });
+              task.skip(`${assertion.name}: ${observed}`);
+              return;
+            }
             const judge = context.mode === 'verify' && assertion.afterTheFact ? assertion.afterTheFact : assertion.check;
             const observation = await judge(context).catch((error: Error) => {
               if (context.signal.aborted) throw error;

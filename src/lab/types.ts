@@ -1,4 +1,4 @@
-import type { ClusterSpec } from '../cluster/spec.js';
+import type { ClusterSpec, ProviderName } from '../cluster/spec.js';
 import type { ImageRef } from '../images/lesson-images.js';
 import type { ClusterAccess, Kube } from '../kube/client.js';
 import type { TimelineRecorder } from '../report/timeline.js';
@@ -51,6 +51,13 @@ export interface Assertion {
    * which runs no exercise, judges them from what the cluster recorded (events) instead.
    */
   afterTheFact?: (context: LessonContext) => Promise<Observation>;
+  /** Claims that hold only on some providers (k3s's datastore): reported as skipped elsewhere, with why. */
+  onlyOn?: ProviderOnly;
+}
+
+export interface ProviderOnly {
+  providers: readonly ProviderName[];
+  why: string;
 }
 
 export interface AssertionResult {
@@ -61,6 +68,8 @@ export interface AssertionResult {
   durationMs: number;
   /** Cluster state at failure time (events, pods, logs). */
   diagnostic?: string;
+  /** Not checked on this provider (Assertion.onlyOn); `pass` is true and `observed` says why. */
+  skipped?: boolean;
 }
 
 /** A step that acts on the cluster between apply and verify (load, kubectl-like actions). */
@@ -70,6 +79,8 @@ export interface ExerciseStep {
 }
 
 export type LessonClusterSpec = Omit<ClusterSpec, 'provider'> & { provider?: ClusterSpec['provider'] };
+/** A companion cluster may exist only on some providers (a k3s datastore variant). */
+export type CompanionSpec = LessonClusterSpec & { onlyOn?: ProviderOnly };
 
 /** A lesson: its cluster, images and manifests as data, then exercise steps and named assertions. */
 export interface Lesson {
@@ -82,7 +93,7 @@ export interface Lesson {
    * More clusters the lesson runs beside its own (e.g. the same cluster with embedded etcd), with
    * the same provider; created after it, deleted with it.
    */
-  companions?: LessonClusterSpec[];
+  companions?: CompanionSpec[];
   images: ImageRef[];
   /** Folder under manifests/ (overridden by --manifests). */
   manifests: string;

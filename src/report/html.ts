@@ -88,7 +88,8 @@ function notesSection(notes: string[]): string {
 function assertionsSection(results: AssertionResult[]): string {
   if (!results.length) return section('Assertions', '<p class="empty">No assertion ran.</p>');
   const rows = results.map((r) => {
-    const row = `<tr><td><span class="pill ${r.pass ? 'pass' : 'fail'}">${r.pass ? 'PASS' : 'FAIL'}</span></td>` +
+    const verdict = r.skipped ? 'skip' : r.pass ? 'pass' : 'fail';
+    const row = `<tr><td><span class="pill ${verdict}">${verdict.toUpperCase()}</span></td>` +
       `<td>${escapeHtml(r.name)}</td><td>${escapeHtml(r.expected)}</td><td>${escapeHtml(r.observed)}</td>` +
       `<td class="num">${formatDuration(r.durationMs)}</td></tr>`;
     const diagnostic = r.diagnostic
@@ -225,6 +226,7 @@ pre { background: #f8fafc; border: 1px solid #e5e7eb; border-radius: 6px; paddin
 details summary { cursor: pointer; color: #b91c1c; }
 .pill { display: inline-block; white-space: nowrap; font-size: 11px; font-weight: 700; letter-spacing: .04em; padding: 2px 8px; border-radius: 999px; }
 .pill.pass { background: #dcfce7; color: #15803d; }
+.pill.skip { background: #f1f5f9; color: #475569; }
 .pill.fail { background: #fee2e2; color: #b91c1c; }
 figure { margin: 0 0 24px; }
 figure:last-child { margin-bottom: 0; }

@@ -9,14 +9,16 @@ const escapeXml = (text: string) =>
 export function toJunit(outcomes: LessonOutcome[]): string {
   const suites = outcomes.map((outcome) => {
     const failures = outcome.results.filter((r) => !r.pass).length;
+    const skipped = outcome.results.filter((r) => r.skipped).length;
     const cases = outcome.results.map((r) => {
       const open = `    <testcase classname="kubelab.${escapeXml(outcome.lesson)}" name="${escapeXml(r.name)}" time="${(r.durationMs / 1000).toFixed(3)}"`;
+      if (r.skipped) return `${open}>\n      <skipped message="${escapeXml(r.observed)}"/>\n    </testcase>`;
       if (r.pass) return `${open}>\n      <system-out>${escapeXml(`observed: ${r.observed}`)}</system-out>\n    </testcase>`;
       const message = `expected ${r.expected}; observed ${r.observed}`;
       return `${open}>\n      <failure message="${escapeXml(message)}">${escapeXml([message, r.diagnostic ?? ''].join('\n\n').trim())}</failure>\n    </testcase>`;
     });
     return [
-      `  <testsuite name="${escapeXml(outcome.lesson)}" tests="${outcome.results.length}" failures="${failures}" errors="0" time="${(outcome.durationMs / 1000).toFixed(3)}">`,
+      `  <testsuite name="${escapeXml(outcome.lesson)}" tests="${outcome.results.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${(outcome.durationMs / 1000).toFixed(3)}">`,
       ...cases,
       '  </testsuite>',
     ].join('\n');

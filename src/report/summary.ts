@@ -4,7 +4,7 @@ import type { LessonOutcome } from '../lab/runner.js';
 export function formatSummary(outcome: LessonOutcome): string {
   const lines = [`${outcome.lesson} on ${outcome.cluster}:`];
   for (const r of outcome.results) {
-    lines.push(`  ${r.pass ? 'PASS' : 'FAIL'}  ${r.name}`);
+    lines.push(`  ${r.skipped ? 'SKIP' : r.pass ? 'PASS' : 'FAIL'}  ${r.name}`);
     lines.push(`        observed: ${r.observed}`);
     if (!r.pass) {
       lines.push(`        expected: ${r.expected}`);
@@ -13,8 +13,10 @@ export function formatSummary(outcome: LessonOutcome): string {
   }
   if (outcome.nodeLogsDir) lines.push(`  node logs: ${outcome.nodeLogsDir}`);
   for (const failure of outcome.cleanupFailures) lines.push(`  cleanup failed: ${failure}`);
-  const passed = outcome.results.filter((r) => r.pass).length;
-  lines.push(`${passed} passed, ${outcome.results.length - passed} failed (${(outcome.durationMs / 1000).toFixed(1)}s)`);
+  const passed = outcome.results.filter((r) => r.pass && !r.skipped).length;
+  const skipped = outcome.results.filter((r) => r.skipped).length;
+  const failed = outcome.results.filter((r) => !r.pass).length;
+  lines.push(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${(outcome.durationMs / 1000).toFixed(1)}s)`);
   return lines.join('\n');
 }
 

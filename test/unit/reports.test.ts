@@ -26,7 +26,17 @@ describe('JUnit report', () => {
   const xml = toJunit([outcome]);
   test('one testcase per assertion, counts on the suite', () => {
     expect(xml.match(/<testcase /g)).toHaveLength(2);
-    expect(xml).toContain('<testsuite name="lesson-1" tests="2" failures="1" errors="0" time="61.500">');
+    expect(xml).toContain('<testsuite name="lesson-1" tests="2" failures="1" errors="0" skipped="0" time="61.500">');
+  });
+  test('an assertion that holds only on another provider is a skipped testcase, counted, with why', () => {
+    const skipped: LessonOutcome = {
+      ...outcome,
+      results: [{ name: 'datastore is kine + SQLite', pass: true, skipped: true, expected: 'kine-sqlite', observed: 'skipped on kind: k3s only', durationMs: 0 }],
+    };
+    const junit = toJunit([skipped]);
+    expect(junit).toContain('tests="1" failures="0" errors="0" skipped="1"');
+    expect(junit).toContain('<skipped message="skipped on kind: k3s only"/>');
+    expect(formatSummary(skipped)).toMatch(/ {2}SKIP {2}datastore is kine \+ SQLite\n {8}observed: skipped on kind: k3s only\n0 passed, 0 failed, 1 skipped/);
   });
   test('failures carry expected, observed and the diagnostic, escaped', () => {
     expect(xml).toContain('<failure message="expected HTTP 200, body exactly &quot;I am watching you, Marius N&quot;; observed HTTP 404, body &quot;404 page not found&quot;">');
