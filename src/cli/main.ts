@@ -169,27 +169,32 @@ export function buildProgram(controller: AbortController): Command {
     });
 
   program.command('down')
-    .description("delete a lesson's cluster (or every cluster kubelab knows with --all)")
+    .description("delete a lesson's cluster (or every lesson cluster kubelab knows, on every provider, with --all)")
     .argument('[lesson]', 'lesson id')
-    .option('--all', "delete every lesson's cluster that exists")
+    .option('--all', "delete every lesson's cluster that exists, on k3d and on kind")
     .addOption(new Option('--provider <name>', 'provider').choices(['k3d', 'kind']))
     .option('--name <cluster>', 'cluster name')
     .action(async (id: string | undefined, flags) => {
       if (!id && !flags.all) throw new InputError('down: name a lesson or pass --all');
       const ids = flags.all ? await lessonIds() : [id!];
+      // A lesson runs on either provider (--provider): --all looks on each one that is available.
+      const providers = flags.all && !flags.provider ? (['k3d', 'kind'] as const) : [undefined];
       for (const lessonId of ids) {
         const lesson = await loadLesson(lessonId);
-        const spec = clusterSpecFor(lesson, flags.all ? { provider: flags.provider } : flags);
-        const provider = providerFor(spec.provider);
-        await provider.ensureAvailable();
-        for (const cluster of [spec, ...companionSpecsFor(lesson, spec)]) {
-          if (!(await provider.describe(cluster.name, { signal }))) {
-            if (!flags.all) process.stdout.write(`no ${cluster.provider} cluster ${cluster.name}: nothing to delete\n`);
-            continue;
+        for (const providerName of providers) {
+          const spec = clusterSpecFor(lesson, flags.all ? { provider: flags.provider ?? providerName } : flags);
+          const provider = providerFor(spec.provider);
+          if (flags.all && !flags.provider && (await provider.ensureAvailable().then(() => false, () => true))) continue;
+          await provider.ensureAvailable();
+          for (const cluster of [spec, ...companionSpecsFor(lesson, spec)]) {
+            if (!(await provider.describe(cluster.name, { signal }))) {
+              if (!flags.all) process.stdout.write(`no ${cluster.provider} cluster ${cluster.name}: nothing to delete\n`);
+              continue;
+            }
+            await provider.delete(cluster.name, { signal });
+            await removeKubeconfig(cluster.name);
+            process.stdout.write(`deleted ${cluster.provider} cluster ${cluster.name}\n`);
           }
-          await provider.delete(cluster.name, { signal });
-          await removeKubeconfig(cluster.name);
-          process.stdout.write(`deleted ${cluster.provider} cluster ${cluster.name}\n`);
         }
       }
     });

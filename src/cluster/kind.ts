@@ -39,6 +39,16 @@ const FORGED_KIND_COREDNS_TAG = 'v1.12.0';
 /** Where kubelab's kind node image keeps the manifests of the add-ons lessons may ask for. */
 export const KUBELAB_ADDONS_DIR = '/kind/manifests/kubelab';
 
+/** kubeadm ClusterConfiguration (v1beta3, as kind v0.31 writes it for Kubernetes 1.32) changes `spec` needs. */
+function kubeadmPatches(spec: ClusterSpec): { kubeadmConfigPatches?: string[] } {
+  const patch: Record<string, unknown> = {};
+  if ((spec.image ?? FORGED_KIND_IMAGE) === FORGED_KIND_IMAGE) patch.dns = { imageTag: FORGED_KIND_COREDNS_TAG };
+  // As k3s does: the aggregator reaches metrics-server at its endpoints. Through the Service's
+  // ClusterIP, kube-apiserver v1.32.9 in these nodes answered 404 for metrics.k8s.io (measured).
+  if (spec.addons?.includes('metrics-server')) patch.apiServer = { extraArgs: { 'enable-aggregator-routing': 'true' } };
+  return Object.keys(patch).length ? { kubeadmConfigPatches: [stringify({ kind: 'ClusterConfiguration', ...patch })] } : {};
+}
+
 /** The kind cluster config (kind.x-k8s.io/v1alpha4) that realises `spec`. */
 export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
   if (spec.k3sArgs.length > 0) {
@@ -62,9 +72,7 @@ export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
     kind: 'Cluster',
     apiVersion: 'kind.x-k8s.io/v1alpha4',
     ...(spec.apiPort ? { networking: { apiServerAddress: '127.0.0.1', apiServerPort: spec.apiPort } } : {}),
-    ...((spec.image ?? FORGED_KIND_IMAGE) === FORGED_KIND_IMAGE
-      ? { kubeadmConfigPatches: [`kind: ClusterConfiguration\ndns:\n  imageTag: ${FORGED_KIND_COREDNS_TAG}\n`] }
-      : {}),
+    ...kubeadmPatches(spec),
     nodes: nodes.map((node) => (node.extraPortMappings.length ? node : { role: node.role })),
   };
 }

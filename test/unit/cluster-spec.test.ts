@@ -74,6 +74,10 @@ describe('kind', () => {
   test('tells kubeadm the CoreDNS tag of the forged node image, and nothing for an image the user names', () => {
     const forged = kindConfig({ ...course, provider: 'kind' }) as { kubeadmConfigPatches?: string[] };
     expect(forged.kubeadmConfigPatches).toEqual(['kind: ClusterConfiguration\ndns:\n  imageTag: v1.12.0\n']);
+    const withMetrics = kindConfig({ ...course, provider: 'kind', addons: ['metrics-server'] }) as { kubeadmConfigPatches?: string[] };
+    expect(withMetrics.kubeadmConfigPatches).toEqual([
+      'kind: ClusterConfiguration\ndns:\n  imageTag: v1.12.0\napiServer:\n  extraArgs:\n    enable-aggregator-routing: "true"\n',
+    ]);
     const named = kindConfig({ ...course, provider: 'kind', image: 'kindest/node:v1.32.8' }) as { kubeadmConfigPatches?: string[] };
     expect(named.kubeadmConfigPatches).toBeUndefined();
   });
