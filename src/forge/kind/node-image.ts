@@ -244,7 +244,7 @@ export function kindNodeImageItem(): ForgeItem {
   return {
     name: 'kind node image',
     kind: 'image',
-    sources: `k8s.io/kubernetes@${KUBERNETES_VERSION}, ${NODE_BINARIES.filter(([p]) => p.startsWith('/usr/local')).map(([, b]) => goBuildSource(b)).filter((v, i, a) => a.indexOf(v) === i).join(', ')}, ${KIND_MODULE} base files, debian bookworm`,
+    sources: `${[...new Set(NODE_BINARIES.map(([, build]) => goBuildSource(build)))].join(', ')}, ${KIND_MODULE} base files, debian bookworm; preloads ${preloadedImages().length} images`,
     estimateSeconds: 30 * 60,
     needs: [...KIND_HELPER_IMAGES.map((image) => image.name), 'pause image', 'coredns', 'local-path-provisioner', 'busybox image', 'traefik', 'metrics-server'],
     status: kindNodeImageStatus,
