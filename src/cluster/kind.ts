@@ -36,6 +36,11 @@ function nodeIndexFor(port: PortMapping, spec: ClusterSpec): { role: 'control-pl
  */
 export const FORGED_KIND_IMAGE = 'kubelab/kind-node:v1.32.9';
 const FORGED_KIND_COREDNS_TAG = 'v1.12.0';
+/**
+ * The docker network of kubelab's kind clusters (kind's default, "kind", is shared with the user's
+ * own clusters and never removed by kind): created by kind on first use, removed with the last one.
+ */
+const KUBELAB_KIND_NETWORK = 'kubelab-kind';
 /** Where kubelab's kind node image keeps the manifests of the add-ons lessons may ask for. */
 export const KUBELAB_ADDONS_DIR = '/kind/manifests/kubelab';
 
@@ -117,7 +122,7 @@ export class KindProvider implements ClusterProvider {
       const args = ['create', 'cluster', '--name', spec.name, '--config', configFile, '--wait', '10m', '--image', spec.image ?? FORGED_KIND_IMAGE];
       // --kubeconfig keeps kind away from ~/.kube/config.
       args.push('--kubeconfig', join(dir, 'kubeconfig'));
-      await run(this.kind(), args, { signal: options.signal, onLine: options.onLine });
+      await run(this.kind(), args, { signal: options.signal, onLine: options.onLine, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: KUBELAB_KIND_NETWORK } });
       for (const addon of spec.addons ?? []) await this.applyAddon(spec.name, addon, options);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -154,6 +159,11 @@ export class KindProvider implements ClusterProvider {
         ownProcessGroup: true,
         onLine: options.onLine,
       });
+      // kind never removes its network; kubelab's own goes with its last cluster (while another uses it, docker refuses).
+      const removed = await runAllowingFailure('docker', ['network', 'rm', KUBELAB_KIND_NETWORK], { ownProcessGroup: true });
+      if (removed.exitCode !== 0 && !/not found|active endpoints/i.test(removed.stderr)) {
+        throw new Error(`docker network rm ${KUBELAB_KIND_NETWORK}: ${removed.stderr.trim()}`);
+      }
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }

@@ -23,9 +23,11 @@ async function runOnKind(lesson: string, extra: string[] = []): Promise<{ exitCo
   return { exitCode: result.exitCode, stdout: String(result.stdout), xml: await readFile(junit, 'utf8').catch(() => '') };
 }
 
+/** Node containers of the cluster, and kubelab's kind network once no kubelab kind cluster is left. */
 async function kindNodes(cluster: string): Promise<string[]> {
   const { stdout } = await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`, '--format', '{{.Names}}']);
-  return stdout.split('\n').filter(Boolean);
+  const network = await execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', 'network {{.Name}}']);
+  return [...stdout.split('\n'), ...network.stdout.split('\n')].filter(Boolean);
 }
 
 afterAll(async () => {

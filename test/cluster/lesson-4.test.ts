@@ -32,11 +32,12 @@ async function kubectl(args: string[]) {
 
 async function leftovers(): Promise<string[]> {
   const filter = ['--filter', `label=io.x-k8s.kind.cluster=${CLUSTER}`];
-  const [containers, volumes] = await Promise.all([
+  const [containers, volumes, networks] = await Promise.all([
     execa('docker', ['ps', '-a', ...filter, '--format', 'container {{.Names}}']),
     execa('docker', ['volume', 'ls', '--filter', 'dangling=true', '--format', 'volume {{.Name}}']),
+    execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', 'network {{.Name}}']),
   ]);
-  return [containers, volumes].flatMap((r) => r.stdout.split('\n').filter(Boolean));
+  return [containers, volumes, networks].flatMap((r) => r.stdout.split('\n').filter(Boolean));
 }
 
 afterAll(async () => {
@@ -81,7 +82,7 @@ describe('lesson 4 on a real kind cluster from the forged node image', () => {
     expect(repaired.stdout).toMatch(/pods app=web are bound to nodes\n\s+observed: (web-\S+ -> k8s-master-machine-\S+(, )?){3}/);
   }, 10 * MINUTE);
 
-  test('down removes every node container and volume of the cluster, and its kubeconfig', async () => {
+  test('down removes every node container, volume and the kind network of the cluster, and its kubeconfig', async () => {
     const kubeconfig = (await kubelab(['kubeconfig', 'lesson-4'])).stdout.trim();
     const result = await kubelab(['down', 'lesson-4']);
     expect(result.exitCode).toBe(0);
