@@ -1,8 +1,8 @@
-import { ExistingProvider } from '../cluster/existing.js';
 import { providerFor } from '../cluster/registry.js';
 import type { ProviderName } from '../cluster/spec.js';
 import { InputError } from '../errors.js';
 import type { ClusterAccess } from '../kube/client.js';
+import { usableContext } from '../kube/kubeconfig-check.js';
 
 export interface AccessFlags {
   kubeconfig?: string;
@@ -32,9 +32,7 @@ export async function resolveClusterAccess(
 ): Promise<ClusterAccess> {
   if (flags.kubeconfig || flags.context) {
     const kubeconfig = flags.kubeconfig ?? defaultKubeconfig();
-    const existing = new ExistingProvider(kubeconfig, flags.context);
-    await existing.ensureAvailable();
-    return { kubeconfig, context: existing.contextName() };
+    return { kubeconfig, context: await usableContext(kubeconfig, flags.context) };
   }
   if (!cluster) throw new InputError('no cluster to talk to', 'name a lesson, a kubelab cluster (--name) or a kubeconfig (--kubeconfig/--context)');
   const provider = providerFor(cluster.provider);

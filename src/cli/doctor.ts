@@ -1,6 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
+import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import { findTool } from '../cluster/tools.js';
 import { isPortFree } from '../cluster/ports.js';
 import { hostPortsOf } from '../cluster/spec.js';
@@ -89,8 +90,7 @@ export async function runChecks(lessonId?: string): Promise<Check[]> {
       : { name: 'docker daemon', ok: true, detail: 'reachable' });
   }
   if (!dockerCli || checks.at(-1)?.ok) checks.push(await privilegedCheck());
-  checks.push(await toolCheck('k3d', ['version']));
-  checks.push(await toolCheck('kind', ['version'], true));
+  for (const name of PROVIDERS) checks.push(await toolCheck(providerFor(name).tool, ['version']));
   checks.push(await toolCheck('kubectl', ['version', '--client'], true));
   checks.push(...(await forgedImageChecks()));
   checks.push(findTool('debootstrap')

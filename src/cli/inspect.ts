@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { providerFor } from '../cluster/registry.js';
+import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import { validateClusterName, type ProviderName } from '../cluster/spec.js';
 import { inspectCluster } from '../inspect/collect.js';
 import { formatControlPlaneReport } from '../inspect/format.js';
@@ -30,7 +30,7 @@ export function inspectCommand(program: Command, signal: AbortSignal): void {
     .option('--kubeconfig <file>', 'kubeconfig of any cluster to inspect instead')
     .option('--context <name>', 'context in that kubeconfig')
     .option('--name <cluster>', "kubelab cluster name (default: the lesson's)")
-    .addOption(new Option('--provider <name>', 'provider of the kubelab cluster').choices(['k3d', 'kind']))
+    .addOption(new Option('--provider <name>', 'provider of the kubelab cluster').choices([...PROVIDERS]))
     .option('--json', 'print the report as JSON')
     .action(async (lessonId: string | undefined, flags: InspectFlags) => {
       const cluster = await kubelabCluster(lessonId, flags);

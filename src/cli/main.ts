@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
-import { providerFor } from '../cluster/registry.js';
+import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import { describeError, ExitCode, InputError, KubelabError } from '../errors.js';
 import { lessonIds, loadLesson } from '../lab/catalog.js';
 import { runLesson, upLesson, verifyLesson, type LessonOutcome } from '../lab/runner.js';
@@ -66,7 +66,7 @@ function reportOptions(command: Command): Command {
 
 function clusterOptions(command: Command): Command {
   return command
-    .addOption(new Option('--provider <name>', 'cluster provider').choices(['k3d', 'kind']))
+    .addOption(new Option('--provider <name>', 'cluster provider').choices([...PROVIDERS]))
     .option('--name <cluster>', "cluster name (default: the lesson's)")
     .option('--image <ref>', 'node image (k3s for k3d, kindest/node-like for kind)');
 }
@@ -144,7 +144,7 @@ export function buildProgram(controller: AbortController): Command {
     .option('--kubeconfig <file>', "kubeconfig of the cluster (default: the lesson's kubelab cluster)")
     .option('--context <name>', 'context in that kubeconfig')
     .option('--name <cluster>', "kubelab cluster name (default: the lesson's)")
-    .addOption(new Option('--provider <name>', 'provider of the kubelab cluster').choices(['k3d', 'kind']))
+    .addOption(new Option('--provider <name>', 'provider of the kubelab cluster').choices([...PROVIDERS]))
     .option('--timeout <seconds>', 'how long each assertion may wait', '60'))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (id: string, flags) => {
@@ -172,13 +172,13 @@ export function buildProgram(controller: AbortController): Command {
     .description("delete a lesson's cluster (or every lesson cluster kubelab knows, on every provider, with --all)")
     .argument('[lesson]', 'lesson id')
     .option('--all', "delete every lesson's cluster that exists, on k3d and on kind")
-    .addOption(new Option('--provider <name>', 'provider').choices(['k3d', 'kind']))
+    .addOption(new Option('--provider <name>', 'provider').choices([...PROVIDERS]))
     .option('--name <cluster>', 'cluster name')
     .action(async (id: string | undefined, flags) => {
       if (!id && !flags.all) throw new InputError('down: name a lesson or pass --all');
       const ids = flags.all ? await lessonIds() : [id!];
       // A lesson runs on either provider (--provider): --all looks on each one that is available.
-      const providers = flags.all && !flags.provider ? (['k3d', 'kind'] as const) : [undefined];
+      const providers = flags.all && !flags.provider ? PROVIDERS : [undefined];
       for (const lessonId of ids) {
         const lesson = await loadLesson(lessonId);
         for (const providerName of providers) {

@@ -12,8 +12,8 @@ export interface ClusterFlags {
 /** The lesson's cluster as data, with the flags that may override it. */
 export function clusterSpecFor(lesson: Lesson, flags: ClusterFlags): ClusterSpec {
   const provider = (flags.provider ?? lesson.cluster.provider ?? 'k3d') as ProviderName;
-  if (!PROVIDERS.includes(provider) || provider === 'existing') {
-    throw new InputError(`--provider: "${flags.provider}" is not a cluster provider`, 'use k3d or kind');
+  if (!PROVIDERS.includes(provider)) {
+    throw new InputError(`--provider: "${flags.provider}" is not a cluster provider`, `use ${PROVIDERS.join(' or ')}`);
   }
   return {
     ...lesson.cluster,

@@ -20,14 +20,14 @@ export interface ClusterSummary {
 export interface ClusterProvider {
   readonly name: ProviderName;
   /** The CLI it drives (k3d, kind), which kubelab can build when it is missing. */
-  readonly tool?: string;
+  readonly tool: string;
   /** Throws EnvironmentError (with the remedy) when the provider's tools or docker are missing. */
   ensureAvailable(): Promise<void>;
   /** The existing cluster of that name, or undefined. */
   describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined>;
   /**
-   * The images the cluster's containers run. kubelab never pulls: provisioning checks each is in the
-   * local Docker store before anything is created (on this machine no registry can be reached).
+   * The images the cluster's containers run. kubelab never pulls: provisioning forges what is missing
+   * and checks each is in the local Docker store before anything is created.
    */
   nodeImages(spec: ClusterSpec, options?: ProviderCallOptions): Promise<string[]>;
   /** Creates the cluster; the caller has checked it does not exist. */

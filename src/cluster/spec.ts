@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 
-export type ProviderName = 'k3d' | 'kind' | 'existing';
+/** Clusters of any other making are reached with --kubeconfig/--context (verify, inspect), not through a provider. */
+export type ProviderName = 'k3d' | 'kind';
 
 /** A host port published to a node, in k3d's words: `[HOST_IP:]HOST_PORT:CONTAINER_PORT@NODEFILTER`. */
 export interface PortMapping {

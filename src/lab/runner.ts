@@ -219,7 +219,7 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
 
 /** No registry and maybe no k3d/kind on PATH: kubelab builds the provider's CLI from the Go module proxy. */
 async function forgeMissingTool(provider: ClusterProvider, options: { signal: AbortSignal; onLine: (line: string) => void }): Promise<void> {
-  const tool = provider.tool ? goToolNamed(provider.tool) : undefined;
+  const tool = goToolNamed(provider.tool);
   if (!tool || findTool(tool.name)) return;
   options.onLine(`${tool.name} not found: building ${goToolSource(tool)} from the Go module proxy (a few minutes the first time)`);
   await ensureGoTool(tool, options);
