@@ -234,6 +234,7 @@ export function addonItem(addon: AddonImage): ForgeItem {
   return {
     name: addon.name,
     kind: 'image',
+    location: addon.tag,
     sources: goBuildSource(addon.build),
     estimateSeconds: addon.estimateSeconds,
     status: () => addonImageStatus(addon),

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { inspectImage } from '../docker/engine.js';
 import { ensureDebianImage, nginxBaseRecipe, pythonBaseRecipe, recipeTag, type DebianImageRecipe } from '../images/base.js';
 import { ADDON_IMAGE_TAGS, addonItems, TRAEFIK_MANIFEST } from './addons.js';
 import { ensureGoTool, goToolSource, goToolStatus, type GoTool } from './go-tool.js';
+import { toolsDir } from '../util/paths.js';
 import { helperImageItems } from './k3d-helpers.js';
 import { k3sNodeImageItem } from './k3s.js';
 import { kindImageItems } from './kind/images.js';
@@ -31,6 +33,7 @@ function toolItem(tool: GoTool, estimateSeconds: number): ForgeItem {
   return {
     name: tool.name,
     kind: 'tool',
+    location: join(toolsDir(), tool.name),
     sources: goToolSource(tool),
     estimateSeconds,
     status: () => goToolStatus(tool),
@@ -47,6 +50,7 @@ function debianImageItem(name: string, recipe: DebianImageRecipe): ForgeItem {
   return {
     name,
     kind: 'image',
+    location: tag,
     sources: `debian ${recipe.suite} ${recipe.variant}: ${recipe.packages.join(' ')}`,
     estimateSeconds: 60,
     status,
@@ -86,14 +90,21 @@ export function forgeItems(): ForgeItem[] {
  */
 export async function forgeImages(tags: readonly string[], options: ForgeOptions = {}): Promise<void> {
   const items = forgeItems().filter((item) => item.kind === 'image');
-  const statuses = new Map(await Promise.all(items.map(async (item) => [item.name, await item.status()] as const)));
-  const wanted = new Set(items.filter((item) => tags.includes(statuses.get(item.name)!.location)).map((item) => item.name));
-  for (const item of [...items].reverse()) if (wanted.has(item.name)) for (const need of item.needs ?? []) wanted.add(need);
+  const byName = new Map(items.map((item) => [item.name, item]));
+  const statuses = new Map<string, ForgeStatus>();
+  const statusOf = async (item: ForgeItem) => statuses.get(item.name) ?? statuses.set(item.name, await item.status()).get(item.name)!;
+  // Only what is asked for is checked first; what it is made from only when it must be built.
+  const missing = new Set<string>();
+  const visit = async (item: ForgeItem): Promise<void> => {
+    if (missing.has(item.name) || (await statusOf(item)).present) return;
+    missing.add(item.name);
+    for (const need of item.needs ?? []) await visit(byName.get(need)!);
+  };
+  for (const item of items) if (tags.includes(item.location)) await visit(item);
   for (const item of items) {
-    const status = statuses.get(item.name)!;
-    if (!wanted.has(item.name) || status.present) continue;
+    if (!missing.has(item.name)) continue;
     const estimate = item.estimateSeconds ? `, about ${Math.ceil(item.estimateSeconds / 60)} min the first time` : '';
-    options.onLine?.(`${status.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
+    options.onLine?.(`${item.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
     await item.ensure(options);
   }
 }

@@ -379,6 +379,7 @@ export function k3sNodeImageItem(inputs: { airgapImages: readonly string[]; serv
   return {
     name: 'k3s node image',
     kind: 'image',
+    location: FORGED_K3S_IMAGE,
     sources: `${K3S_MODULE}@${K3S_VERSION} (${K3S_MODULE_VERSION}), github.com/containernetworking/plugins@v0.9.1 (flannel), debian bookworm`,
     estimateSeconds: 15 * 60,
     status: () => k3sNodeImageStatus(inputs.airgapImages, inputs.serverManifests),

@@ -82,6 +82,7 @@ export function helperItem(helper: HelperImage): ForgeItem {
   return {
     name: helper.name,
     kind: 'image',
+    location: helper.tag,
     sources: helper.sources,
     estimateSeconds: helper.estimateSeconds,
     status: () => helperStatus(helper),

@@ -22,6 +22,8 @@ export interface ForgeResult extends ForgeStatus {
 export interface ForgeItem {
   name: string;
   kind: 'tool' | 'image';
+  /** Where it lands: the image tag its consumer asks for, or the tool's path. */
+  location: string;
   /** The inputs and their versions, e.g. "github.com/k3d-io/k3d/v5@v5.9.0". */
   sources: string;
   /** A rough cold-build time on 2 cores, for the "this will take about" line; absent when it cannot be built. */
