@@ -246,6 +246,11 @@ export async function main(argv: string[]): Promise<number> {
   actionExitCode = ExitCode.ok;
   try {
     await buildProgram(controller).parseAsync(argv);
+    // Interrupted during teardown: the run finished cleaning up, but the user stopped it.
+    if (controller.signal.aborted && actionExitCode !== ExitCode.cleanupFailed) {
+      process.stderr.write('kubelab: interrupted; cleanup done\n');
+      return ExitCode.interrupted;
+    }
     return actionExitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

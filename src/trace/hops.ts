@@ -98,6 +98,8 @@ export class WatchedTrace {
   constructor(
     private readonly subject: string,
     private readonly startedAt: number,
+    /** The hops this trace can see (no Ingress hop without a request to send). */
+    private readonly expected: readonly HopStep[] = HOPS.map((h) => h.step),
   ) {}
 
   /** Called after every watched change with the current objects. */
@@ -114,7 +116,7 @@ export class WatchedTrace {
   }
 
   result(): Trace {
-    return assemble(this.subject, this.startedAt, [...this.seen.values()]);
+    return assemble(this.subject, this.startedAt, [...this.seen.values()], this.expected);
   }
 }
 
@@ -143,15 +145,19 @@ export function traceFromStoredTimes(subject: string, objects: TracedObjects): T
   if (trigger) times['endpoint added'] = timeOf(trigger);
   for (const [step, detail] of holding) add(step, times[step], detail);
   const startedAt = hops.find((h) => h.step === 'stored')?.at ?? Date.now();
-  return assemble(subject, startedAt, hops);
+  // An answer through the Ingress leaves no record in the API: after the fact it cannot be expected.
+  return assemble(subject, startedAt, hops, HOPS.map((h) => h.step).filter((step) => step !== INGRESS_HOP));
 }
 
-function assemble(subject: string, startedAt: number, hops: TraceHop[]): Trace {
+/** The last hop, seen only by sending a request through the Ingress. */
+export const INGRESS_HOP: HopStep = 'first answer via Ingress';
+
+function assemble(subject: string, startedAt: number, hops: TraceHop[], expected: readonly HopStep[]): Trace {
   const order = (hop: TraceHop) => HOPS.findIndex((h) => h.step === hop.step);
   return {
     subject,
     startedAt,
     hops: [...hops].sort((a, b) => order(a) - order(b)),
-    missing: HOPS.map((h) => h.step).filter((step) => !hops.some((hop) => hop.step === step)),
+    missing: expected.filter((step) => !hops.some((hop) => hop.step === step)),
   };
 }

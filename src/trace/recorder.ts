@@ -2,7 +2,7 @@ import type { CoreV1Event, KubernetesObject, V1Deployment, V1EndpointSlice, V1Po
 import type { Kube } from '../kube/client.js';
 import { listObjects, observe, type WatchTarget } from '../kube/wait.js';
 import { requestUntil } from '../load/request.js';
-import { traceFromStoredTimes, WatchedTrace, type TracedObjects } from './hops.js';
+import { HOPS, INGRESS_HOP, traceFromStoredTimes, WatchedTrace, type TracedObjects } from './hops.js';
 import type { Trace } from './types.js';
 
 /** What a lesson traces: its Deployment, and where the app answers through the Ingress. */
@@ -36,7 +36,8 @@ function targets(namespace: string, deployment: string): Record<keyof TracedObje
  */
 export function startTrace(kube: Kube, namespace: string, target: TraceTarget, options: { signal: AbortSignal; deadlineMs: number }): LiveTrace {
   const started = Date.now();
-  const trace = new WatchedTrace(`deployment ${namespace}/${target.deployment}`, started);
+  const steps = HOPS.map((h) => h.step).filter((step) => target.request || step !== INGRESS_HOP);
+  const trace = new WatchedTrace(`deployment ${namespace}/${target.deployment}`, started, steps);
   const stopped = new AbortController();
   const signal = AbortSignal.any([options.signal, stopped.signal]);
   const objects: TracedObjects = { replicaSets: [], pods: [], events: [], slices: [] };

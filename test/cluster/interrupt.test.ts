@@ -20,7 +20,39 @@ async function leftovers(): Promise<string[]> {
   return listings.flatMap((r) => r.stdout.split('\n').filter(Boolean));
 }
 
+/** Polls for a process whose command line contains `text` (pgrep), up to a deadline. */
+async function processAppears(text: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await execa('pgrep', ['-f', text], { reject: false })).exitCode === 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
 describe('interrupting a run', () => {
+  test("Ctrl-C to the whole process group while the cluster is being deleted: the delete finishes, exit 130", async () => {
+    // detached: kubelab leads its own process group, as a shell's foreground job does; the signal
+    // goes to the group, as a terminal's Ctrl-C does (so it reaches every child kubelab started).
+    const child = execa(process.execPath, [join(packageRoot(), 'bin', 'kubelab.js'), 'run', 'lesson-4'], {
+      reject: false,
+      all: true,
+      detached: true,
+      env: { CI: 'true' },
+    });
+    const deleting = processAppears('kind delete cluster --name k8s-master-machine', 10 * 60_000);
+    expect(await deleting).toBe(true);
+    process.kill(-child.pid!, 'SIGINT');
+    const result = await child;
+    console.log(result.all);
+    expect(result.exitCode).toBe(130);
+    expect(result.all).not.toMatch(/cleanup failed/);
+    const nodes = await execa('docker', ['ps', '-a', '--filter', 'label=io.x-k8s.kind.cluster=k8s-master-machine', '--format', '{{.Names}}']);
+    expect(nodes.stdout).toBe('');
+    const network = await execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', '{{.Name}}']);
+    expect(network.stdout).toBe('');
+  }, 15 * 60_000);
+
   test('SIGINT while the cluster boots: exit 130, cluster deleted', async () => {
     const child = execa(process.execPath, [join(packageRoot(), 'bin', 'kubelab.js'), 'run', 'lesson-1'], {
       reject: false,
