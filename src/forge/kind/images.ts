@@ -58,24 +58,25 @@ async function iptablesWrapper(): Promise<{ files: RecipeFile[]; symlinks: Array
 
 const IPTABLES_PACKAGES = ['iptables', 'conntrack', 'ipset', 'kmod'];
 
-function kubeProxyImage(): HelperImage {
-  const build = kubernetesBuild('kube-proxy');
+/** A binary that writes iptables rules in the node's network namespace, on Debian with the wrapper. */
+function iptablesImage(image: { name: string; tag: string; build: GoBuild; binaryPath: string; entrypoint?: boolean }): HelperImage {
+  const debian = `debian bookworm ${IPTABLES_PACKAGES.join(' ')}`;
   return {
-    name: 'kube-proxy',
-    tag: `registry.k8s.io/kube-proxy:${KUBERNETES_VERSION}`,
-    sources: `${goBuildSource(build)}, debian bookworm ${IPTABLES_PACKAGES.join(' ')}`,
+    name: image.name,
+    tag: image.tag,
+    sources: `${goBuildSource(image.build)}, ${debian}`,
     estimateSeconds: 150,
-    identity: `${goBuildIdentity(build)}; debian bookworm ${IPTABLES_PACKAGES.join(' ')}; iptables-wrapper v1`,
+    identity: `${goBuildIdentity(image.build)}; ${debian}; iptables-wrapper v1`,
     async recipe(options) {
       const wrapper = await iptablesWrapper();
       return {
-        repository: 'kubelab/kube-proxy',
+        repository: `kubelab/${image.name}`,
         suite: 'bookworm',
         variant: 'minbase',
         packages: IPTABLES_PACKAGES,
         symlinks: wrapper.symlinks,
-        files: [await binaryFile(build, '/usr/local/bin/kube-proxy', options), ...wrapper.files],
-        changes: [PATH_ENV],
+        files: [await binaryFile(image.build, image.binaryPath, options), ...wrapper.files],
+        changes: [PATH_ENV, ...(image.entrypoint ? [`ENTRYPOINT ["${image.binaryPath}"]`] : [])],
       };
     },
   };
@@ -112,36 +113,14 @@ function etcdImage(): HelperImage {
 
 export const FLANNEL_IMAGE = `ghcr.io/flannel-io/flannel:${FLANNEL_VERSION}`;
 
-/** flanneld where upstream puts it (/opt/bin), with iptables for its masquerade rules and cp for the CNI config. */
-function flannelImage(): HelperImage {
-  return {
-    name: 'flannel',
-    tag: FLANNEL_IMAGE,
-    sources: `${goBuildSource(flanneldBuild)}, debian bookworm iptables`,
-    estimateSeconds: 150,
-    identity: `${goBuildIdentity(flanneldBuild)}; debian bookworm ${IPTABLES_PACKAGES.join(' ')}; iptables-wrapper v1`,
-    async recipe(options) {
-      const wrapper = await iptablesWrapper();
-      return {
-        repository: 'kubelab/flannel',
-        suite: 'bookworm',
-        variant: 'minbase',
-        packages: IPTABLES_PACKAGES,
-        symlinks: wrapper.symlinks,
-        files: [await binaryFile(flanneldBuild, '/opt/bin/flanneld', options), ...wrapper.files],
-        changes: [PATH_ENV, 'ENTRYPOINT ["/opt/bin/flanneld"]'],
-      };
-    },
-  };
-}
-
 export const KIND_HELPER_IMAGES: readonly HelperImage[] = [
   controlPlaneImage('kube-apiserver'),
   controlPlaneImage('kube-controller-manager'),
   controlPlaneImage('kube-scheduler'),
-  kubeProxyImage(),
+  iptablesImage({ name: 'kube-proxy', tag: `registry.k8s.io/kube-proxy:${KUBERNETES_VERSION}`, build: kubernetesBuild('kube-proxy'), binaryPath: '/usr/local/bin/kube-proxy' }),
   etcdImage(),
-  flannelImage(),
+  // flanneld where upstream puts it (/opt/bin); its masquerade rules need iptables, its init container cp.
+  iptablesImage({ name: 'flannel', tag: FLANNEL_IMAGE, build: flanneldBuild, binaryPath: '/opt/bin/flanneld', entrypoint: true }),
 ];
 
 export function kindImageItems(): ForgeItem[] {
