@@ -11,7 +11,7 @@
 import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { V1Node } from '@kubernetes/client-node';
-import { K3dProvider } from '../src/cluster/k3d.js';
+import { K3dProvider } from '../src/cluster/k3d/provider.js';
 import { removeKubeconfig } from '../src/cluster/kubeconfig-file.js';
 import type { ClusterSpec } from '../src/cluster/spec.js';
 import { inspectImage } from '../src/docker/engine.js';

@@ -8,7 +8,7 @@
 import { execa } from 'execa';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { FORGED_K3S_IMAGE } from '../src/cluster/k3d.js';
+import { FORGED_K3S_IMAGE } from '../src/cluster/k3d/config.js';
 import { requireTool } from '../src/cluster/tools.js';
 import { forgeImages } from '../src/forge/catalog.js';
 import { pythonBaseTag } from '../src/images/base.js';

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { servesJoinToken } from '../cluster/provider.js';
 import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import { validateClusterName, type ProviderName } from '../cluster/spec.js';
 import { inspectCluster } from '../inspect/collect.js';
@@ -36,8 +37,9 @@ export function inspectCommand(program: Command, signal: AbortSignal): void {
       const cluster = await kubelabCluster(lessonId, flags);
       const access = await resolveClusterAccess(flags, cluster, { signal, createHint: `kubelab up ${lessonId ?? '<lesson>'}` });
       // A cluster kubelab made: its join token lets k3s's /db/info list the etcd members.
-      const byKubelab = cluster && !flags.kubeconfig && !flags.context;
-      const serverToken = byKubelab ? await providerFor(cluster.provider).serverToken?.(cluster.name, { signal }) : undefined;
+      const byKubelab = cluster && !flags.kubeconfig && !flags.context ? cluster : undefined;
+      const provider = byKubelab && providerFor(byKubelab.provider);
+      const serverToken = byKubelab && provider && servesJoinToken(provider) ? await provider.serverToken(byKubelab.name, { signal }) : undefined;
       const report = await inspectCluster(connect(access), { signal, ...(serverToken ? { serverToken } : {}) });
       process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatControlPlaneReport(report)) + '\n');
     });

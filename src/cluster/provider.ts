@@ -14,8 +14,9 @@ export interface ClusterSummary {
 }
 
 /**
- * One seam per cluster technology. Each implementation is one file driving its CLI with argument
- * arrays; generic logic (reuse or refuse, port checks, waiting for nodes) lives in provision.ts.
+ * One seam per cluster technology. Each implementation is one folder (provider.ts drives its CLI with
+ * argument arrays; config.ts turns a ClusterSpec into that CLI's terms); generic logic (reuse or
+ * refuse, port checks, forging node images) lives in lab/provision.ts.
  */
 export interface ClusterProvider {
   readonly name: ProviderName;
@@ -48,9 +49,14 @@ export interface ClusterProvider {
   importImages(name: string, images: string[], options?: ProviderCallOptions): Promise<void>;
   /** Collects node logs into `dir` for a failed run's diagnostics; returns the files written. */
   collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]>;
-  /**
-   * The k3s token nodes join with, for the k3s supervisor's server-only endpoints on the API port
-   * (e.g. /db/info, etcd's member list); undefined where the provider does not run k3s.
-   */
-  serverToken?(name: string, options?: ProviderCallOptions): Promise<string | undefined>;
+}
+
+/** A provider whose clusters run k3s: the token nodes join with opens the k3s supervisor's server-only endpoints. */
+export interface JoinTokenServer {
+  /** The join token of cluster `name` (e.g. for /db/info, etcd's member list on the API port). */
+  serverToken(name: string, options?: ProviderCallOptions): Promise<string | undefined>;
+}
+
+export function servesJoinToken(provider: ClusterProvider): provider is ClusterProvider & JoinTokenServer {
+  return typeof (provider as Partial<JoinTokenServer>).serverToken === 'function';
 }

@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
-import { K3dProvider } from './k3d.js';
-import { KindProvider } from './kind.js';
+import { K3dProvider } from './k3d/provider.js';
+import { KindProvider } from './kind/provider.js';
 import type { ClusterProvider } from './provider.js';
 import type { ProviderName } from './spec.js';
 

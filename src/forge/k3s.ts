@@ -1,4 +1,4 @@
-import { FORGED_K3S_IMAGE } from '../cluster/k3d.js';
+import { FORGED_K3S_IMAGE } from '../cluster/k3d/config.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';

@@ -17,7 +17,7 @@ export interface InspectOptions {
   signal?: AbortSignal;
   /** How long one raw API request may take before the cluster counts as unreachable. */
   requestTimeoutMs?: number;
-  /** The k3s join token: with it, k3s's /db/info answers etcd's member list (see ClusterProvider.serverToken). */
+  /** The k3s join token: with it, k3s's /db/info answers etcd's member list (see JoinTokenServer). */
   serverToken?: string;
 }
 

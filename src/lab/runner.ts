@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClusterProvider } from '../cluster/provider.js';
+import { servesJoinToken, type ClusterProvider } from '../cluster/provider.js';
 import { findTool } from '../cluster/tools.js';
 import { goToolNamed } from '../forge/catalog.js';
 import { ensureGoTool, goToolSource } from '../forge/go-tool.js';
@@ -115,7 +115,7 @@ function newContext(
     workDir,
     evidence: new Map(),
     timeline: new TimelineRecorder(),
-    serverToken: async (cluster) => options.provider?.serverToken?.(cluster, { signal: options.signal }),
+    serverToken: async (cluster) => (options.provider && servesJoinToken(options.provider) ? options.provider.serverToken(cluster, { signal: options.signal }) : undefined),
     companion(name) {
       const access = state.companions.get(name);
       if (!access) throw new Error(`cluster ${name} does not exist (\`kubelab up ${lesson.id}\` creates it beside ${spec.name})`);

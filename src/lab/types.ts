@@ -28,7 +28,7 @@ export interface LessonContext {
   timeline: TimelineRecorder;
   /** A companion cluster of the lesson by name; throws (naming what to do) when it does not exist. */
   companion: (name: string) => Kube;
-  /** The k3s join token of a kubelab cluster (see ClusterProvider.serverToken); undefined when unknown. */
+  /** The k3s join token of a kubelab cluster (see JoinTokenServer); undefined when unknown. */
   serverToken: (cluster: string) => Promise<string | undefined>;
 }
 

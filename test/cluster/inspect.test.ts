@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { V1IngressClass, V1Node, V1Pod } from '@kubernetes/client-node';
-import { K3dProvider } from '../../src/cluster/k3d.js';
+import { K3dProvider } from '../../src/cluster/k3d/provider.js';
 import { healthLine } from '../../src/inspect/health.js';
 import type { ControlPlaneReport } from '../../src/inspect/types.js';
 import { connect } from '../../src/kube/client.js';

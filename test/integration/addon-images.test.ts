@@ -29,7 +29,7 @@ import {
 } from '../../src/forge/addons.js';
 import { MANAGED_LABEL, publishedPort, removeContainer, waitForLog } from '../../src/docker/engine.js';
 import { ensureNginxBase } from '../../src/images/base.js';
-import { FORGED_K3S_IMAGE } from '../../src/cluster/k3d.js';
+import { FORGED_K3S_IMAGE } from '../../src/cluster/k3d/config.js';
 
 const MINUTE = 60_000;
 const RUN = `kubelab-it-addons-${process.pid}`;

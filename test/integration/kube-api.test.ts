@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { FORGED_K3S_IMAGE } from '../../src/cluster/k3d.js';
+import { FORGED_K3S_IMAGE } from '../../src/cluster/k3d/config.js';
 import { InputError, TimeoutError } from '../../src/errors.js';
 import { applyManifests } from '../../src/kube/apply.js';
 import { connect, type Kube } from '../../src/kube/client.js';

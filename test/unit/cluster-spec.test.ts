@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import { clusterMismatches, formatPortMapping, parseNodeArg, parsePortMapping, type ClusterSpec } from '../../src/cluster/spec.js';
 import { InputError } from '../../src/errors.js';
-import { k3dCreateArgs, observeK3dCluster, parseK3dVersion } from '../../src/cluster/k3d.js';
-import { kindConfig } from '../../src/cluster/kind.js';
+import { k3dCreateArgs, observeK3dCluster, parseK3dVersion } from '../../src/cluster/k3d/config.js';
+import { kindConfig } from '../../src/cluster/kind/config.js';
 import { parseDockerPorts } from '../../src/cluster/node-logs.js';
 
 const course: ClusterSpec = {

@@ -12,7 +12,7 @@ import { goBuildSource } from '../go-build.js';
 import { ensureGoBinary, goBinaryStatus, goBuildIdentity } from '../go-tool.js';
 import { BUSYBOX_IMAGE, forgeCacheDir, PAUSE_IMAGE } from '../small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from '../types.js';
-import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR } from '../../cluster/kind.js';
+import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR } from '../../cluster/kind/config.js';
 import { kindBinaryDir, KUBERNETES_VERSION, NODE_BINARIES } from './binaries.js';
 import { KIND_HELPER_IMAGES } from './images.js';
 

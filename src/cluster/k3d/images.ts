@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { run, runAllowingFailure } from '../util/exec.js';
+import { run, runAllowingFailure } from '../../util/exec.js';
 
 /** Kubernetes' containerd namespace: images the kubelet sees live there. */
 const K8S_NAMESPACE = 'k8s.io';

@@ -1,87 +1,25 @@
-import { rm, writeFile, mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { EnvironmentError, InputError } from '../errors.js';
-import { run, runAllowingFailure } from '../util/exec.js';
-import { saveKubeconfig } from './kubeconfig-file.js';
-import { assertDockerAvailable } from '../docker/engine.js';
-import { collectContainerLogs, containersWithLabel, parseDockerPorts } from './node-logs.js';
-import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from './provider.js';
-import type { Addon, ClusterSpec, ObservedCluster, PortMapping } from './spec.js';
-import { requireTool } from './tools.js';
+import { assertDockerAvailable } from '../../docker/engine.js';
+import { EnvironmentError } from '../../errors.js';
+import { run, runAllowingFailure } from '../../util/exec.js';
+import { saveKubeconfig } from '../kubeconfig-file.js';
+import { collectContainerLogs, containersWithLabel, parseDockerPorts } from '../node-logs.js';
+import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from '../provider.js';
+import type { Addon, ClusterSpec, ObservedCluster, PortMapping } from '../spec.js';
+import { requireTool } from '../tools.js';
+import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR, kindConfig } from './config.js';
 
 const KIND_REMEDY = 'install kind (https://kind.sigs.k8s.io) or run `kubelab forge` to build it';
 const CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
 const ROLE_LABEL = 'io.x-k8s.kind.role';
-
-/**
- * kind has no load balancer node: `@loadbalancer` and `server:N` ports go to control-plane N,
- * `agent:N` to worker N (where the lesson pins its ingress controller with hostPorts).
- */
-function nodeIndexFor(port: PortMapping, spec: ClusterSpec): { role: 'control-plane' | 'worker'; index: number } {
-  const [kind = '', indexText = '0'] = port.nodeFilter.split(':');
-  const index = Number(indexText);
-  if (kind === 'loadbalancer' || kind === 'server') {
-    if (index < spec.servers) return { role: 'control-plane', index };
-  } else if (kind === 'agent' && index < spec.agents) {
-    return { role: 'worker', index };
-  }
-  throw new InputError(`cluster.ports: node filter "${port.nodeFilter}" matches no kind node of ${spec.name}`);
-}
-
-/**
- * The node image kind runs unless the lesson names one: the one `kubelab forge` makes (nothing is
- * pulled). It carries CoreDNS at the version forged for k3s, which kubeadm must be told.
- */
-export const FORGED_KIND_IMAGE = 'kubelab/kind-node:v1.32.9';
-const FORGED_KIND_COREDNS_TAG = 'v1.12.0';
 /**
  * The docker network of kubelab's kind clusters (kind's default, "kind", is shared with the user's
  * own clusters and never removed by kind): created by kind on first use, removed with the last one.
  */
 const KUBELAB_KIND_NETWORK = 'kubelab-kind';
-/** Where kubelab's kind node image keeps the manifests of the add-ons lessons may ask for. */
-export const KUBELAB_ADDONS_DIR = '/kind/manifests/kubelab';
-
-/** kubeadm ClusterConfiguration (v1beta3, as kind v0.31 writes it for Kubernetes 1.32) changes `spec` needs. */
-function kubeadmPatches(spec: ClusterSpec): { kubeadmConfigPatches?: string[] } {
-  const patch: Record<string, unknown> = {};
-  if ((spec.image ?? FORGED_KIND_IMAGE) === FORGED_KIND_IMAGE) patch.dns = { imageTag: FORGED_KIND_COREDNS_TAG };
-  // As k3s does: the aggregator reaches metrics-server at its endpoints. Through the Service's
-  // ClusterIP, kube-apiserver v1.32.9 in these nodes answered 404 for metrics.k8s.io (measured).
-  if (spec.addons?.includes('metrics-server')) patch.apiServer = { extraArgs: { 'enable-aggregator-routing': 'true' } };
-  return Object.keys(patch).length ? { kubeadmConfigPatches: [stringify({ kind: 'ClusterConfiguration', ...patch })] } : {};
-}
-
-/** The kind cluster config (kind.x-k8s.io/v1alpha4) that realises `spec`. */
-export function kindConfig(spec: ClusterSpec): Record<string, unknown> {
-  if (spec.k3sArgs.length > 0) {
-    throw new InputError(`cluster.k3sArgs: kind clusters take no k3s arguments (${spec.k3sArgs[0]!.arg})`, 'use provider k3d');
-  }
-  const nodes = [
-    ...Array.from({ length: spec.servers }, () => ({ role: 'control-plane', extraPortMappings: [] as unknown[] })),
-    ...Array.from({ length: spec.agents }, () => ({ role: 'worker', extraPortMappings: [] as unknown[] })),
-  ];
-  for (const port of spec.ports) {
-    const { role, index } = nodeIndexFor(port, spec);
-    const node = nodes[role === 'control-plane' ? index : spec.servers + index]!;
-    node.extraPortMappings.push({
-      containerPort: port.containerPort,
-      hostPort: port.hostPort,
-      listenAddress: port.hostIp ?? '0.0.0.0',
-      protocol: 'TCP',
-    });
-  }
-  return {
-    kind: 'Cluster',
-    apiVersion: 'kind.x-k8s.io/v1alpha4',
-    ...(spec.apiPort ? { networking: { apiServerAddress: '127.0.0.1', apiServerPort: spec.apiPort } } : {}),
-    ...kubeadmPatches(spec),
-    nodes: nodes.map((node) => (node.extraPortMappings.length ? node : { role: node.role })),
-  };
-}
-
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
   readonly tool = 'kind';
