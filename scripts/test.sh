@@ -10,5 +10,5 @@ npm run --silent typecheck
 # required is still missing; the tests then say what.
 node bin/kubelab.js doctor --fix || true
 export NODE_OPTIONS=--experimental-vm-modules
-npx jest --ci --passWithNoTests "$@" --selectProjects unit integration
-npx jest --ci --passWithNoTests --runInBand "$@" --selectProjects cluster
+npx jest --ci "$@" --selectProjects unit integration
+npx jest --ci --runInBand "$@" --selectProjects cluster
