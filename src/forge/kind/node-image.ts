@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { inspectImage, removeContainer, tagImage, waitForLog } from '../../docker/engine.js';
@@ -22,11 +22,10 @@ import { KIND_HELPER_IMAGES } from './images.js';
  * kubelet and kubectl, with every image kubeadm and the default add-ons run preloaded into
  * containerd, so that a cluster boots with no registry.
  */
-export { FORGED_KIND_IMAGE };
 /** The kind release whose base-image files (entrypoint, systemd units, sysctls) the node carries. */
 const KIND_MODULE = 'sigs.k8s.io/kind@v0.31.0';
 /** Label on FORGED_KIND_IMAGE: a hash of the base recipe and the ids of the images preloaded into it. */
-export const KIND_NODE_LABEL = 'dev.kubelab.kind-node';
+const KIND_NODE_LABEL = 'dev.kubelab.kind-node';
 
 /** CoreDNS and pause as forged for k3s, under the names kubeadm (told by kindConfig) and containerd look for. */
 const REUSED_IMAGES: ReadonlyArray<readonly [forged: string, asNamed: string]> = [
@@ -53,6 +52,7 @@ const NODE_PACKAGES = [
 ];
 
 async function kindModuleDir(options: ForgeOptions): Promise<string> {
+  await mkdir(forgeCacheDir(), { recursive: true }); // go's working directory, absent on a new machine
   const { stdout } = await run('go', ['mod', 'download', '-json', KIND_MODULE], {
     cwd: forgeCacheDir(),
     env: { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local', GOWORK: 'off' },
