@@ -51,7 +51,11 @@ async function bare(): Promise<number> {
     await writeFile(config, stringify({ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', kubeadmConfigPatches: ['kind: ClusterConfiguration\ndns:\n  imageTag: v1.12.0\n'], nodes: [{ role: 'control-plane' }, { role: 'worker' }] }));
     const kubeconfig = join(dir, 'kubeconfig');
     const started = performance.now();
-    await run(requireTool('kind', 'kubelab forge kind'), ['create', 'cluster', '--name', NAME, '--config', config, '--image', FORGED_KIND_IMAGE, '--wait', '10m', '--kubeconfig', kubeconfig]);
+    // On kubelab's network, as kubelab's own run: both start from the same docker state, and the
+    // provider's delete below removes it.
+    await run(requireTool('kind', 'kubelab forge kind'), ['create', 'cluster', '--name', NAME, '--config', config, '--image', FORGED_KIND_IMAGE, '--wait', '10m', '--kubeconfig', kubeconfig], {
+      env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: 'kubelab-kind' },
+    });
     await allNodesReady(kubeconfig, `kind-${NAME}`, 2);
     return performance.now() - started;
   } finally {
