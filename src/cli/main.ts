@@ -243,11 +243,22 @@ export async function main(argv: string[]): Promise<number> {
   // Every watch, recorder and request of a run listens on this one signal at the same time.
   setMaxListeners(200, controller.signal);
   const stopListening = abortOnSignals(controller);
+  // A promise rejected with nobody waiting would end the process at once, skipping every cleanup:
+  // stop the run instead, so that what it made is removed, and exit non-zero naming it.
+  let internalError: unknown;
+  const onUnhandled = (reason: unknown) => {
+    internalError ??= reason;
+    process.stderr.write(`kubelab: internal error, stopping and cleaning up: ${describeError(reason)}\n`);
+    controller.abort(reason);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  const interrupted = () => controller.signal.aborted && internalError === undefined;
   actionExitCode = ExitCode.ok;
   try {
     await buildProgram(controller).parseAsync(argv);
+    if (internalError !== undefined && actionExitCode === ExitCode.ok) return ExitCode.assertionFailed;
     // Interrupted during teardown: the run finished cleaning up, but the user stopped it.
-    if (controller.signal.aborted && actionExitCode !== ExitCode.cleanupFailed) {
+    if (interrupted() && actionExitCode !== ExitCode.cleanupFailed) {
       process.stderr.write('kubelab: interrupted; cleanup done\n');
       return ExitCode.interrupted;
     }
@@ -257,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version exit 0; every other commander error is a usage error.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
     }
-    if (controller.signal.aborted) {
+    if (interrupted()) {
       process.stderr.write('kubelab: interrupted; cleanup done\n');
       return ExitCode.interrupted;
     }
@@ -267,5 +278,6 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.assertionFailed;
   } finally {
     stopListening();
+    process.off('unhandledRejection', onUnhandled);
   }
 }
