@@ -53,6 +53,12 @@ export async function ensureGoBinary(build: GoBuild, dir: string, options: Forge
   return { ...(await goBinaryStatus(build, dir)), skipped: false, durationMs: performance.now() - started };
 }
 
+/** ensureGoBinary for part of a forged image: says what it builds, first, only when it will build. */
+export async function ensureGoBinaryNoted(build: GoBuild, dir: string, options: ForgeOptions = {}): Promise<ForgeResult> {
+  if (options.force || !(await goBinaryStatus(build, dir)).present) options.onLine?.(`building ${build.name} from ${goBuildSource(build)}`);
+  return ensureGoBinary(build, dir, options);
+}
+
 export function goToolStatus(tool: GoTool): Promise<ForgeStatus> {
   return goBinaryStatus(tool, toolsDir());
 }

@@ -8,8 +8,8 @@ import { ensureDebianImage, RECIPE_LABEL, recipeHash, recipeTag, type DebianImag
 import { run, runAllowingFailure } from '../util/exec.js';
 import { packageRoot } from '../util/paths.js';
 import { COREDNS_IMAGE, LOCAL_PATH_IMAGE, METRICS_SERVER_IMAGE, TRAEFIK_IMAGE, TRAEFIK_MANIFEST } from './addons.js';
-import { goBuildSource, type GoBuild } from './go-build.js';
-import { ensureGoBinary, goBinaryStatus, goBuildIdentity } from './go-tool.js';
+import type { GoBuild } from './go-build.js';
+import { ensureGoBinaryNoted, goBuildIdentity } from './go-tool.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
 
@@ -264,14 +264,6 @@ function binaryPath(build: GoBuild): string {
   return join(k3sBinaryDir(), build.name); // where ensureGoBinary puts it
 }
 
-/** Builds a binary the image needs into the k3s binary dir, announcing it only when it builds. */
-async function ensureBinary(build: GoBuild, options: ForgeOptions): Promise<void> {
-  if (options.force || !(await goBinaryStatus(build, k3sBinaryDir())).present) {
-    options.onLine?.(`building ${build.name} from ${goBuildSource(build)}`);
-  }
-  await ensureGoBinary(build, k3sBinaryDir(), options);
-}
-
 export interface K3sNodeImageOptions extends ForgeOptions {
   /** Images to carry into the node for k3s to import at boot; those not in the local docker are left out. */
   airgapImages: readonly string[];
@@ -314,7 +306,7 @@ export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<
       missingAirgap: missing,
     };
   }
-  for (const build of k3sGoBuilds(go)) await ensureBinary(build, options);
+  for (const build of k3sGoBuilds(go)) await ensureGoBinaryNoted(build, k3sBinaryDir(), options);
   const work = await mkdtemp(join(tmpdir(), 'kubelab-k3s-airgap-'));
   try {
     const tar = join(work, 'airgap.tar');

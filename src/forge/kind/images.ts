@@ -1,5 +1,5 @@
 import { goBuildSource, type GoBuild } from '../go-build.js';
-import { ensureGoBinary, goBuildIdentity } from '../go-tool.js';
+import { ensureGoBinaryNoted, goBuildIdentity } from '../go-tool.js';
 import { busyboxFiles, busyboxRootFiles, helperItem, PATH_ENV, type HelperImage } from '../small-images.js';
 import type { ForgeItem, ForgeOptions } from '../types.js';
 import type { RecipeFile } from '../../images/base.js';
@@ -14,7 +14,7 @@ import { ETCD_VERSION, etcdBuild, etcdctlBuild, FLANNEL_VERSION, flanneldBuild, 
  */
 
 async function binaryFile(build: GoBuild, path: string, options: ForgeOptions): Promise<RecipeFile> {
-  const built = await ensureGoBinary(build, kindBinaryDir(), options);
+  const built = await ensureGoBinaryNoted(build, kindBinaryDir(), options);
   return { path, source: { file: built.location, identity: goBuildIdentity(build) }, mode: 0o755 };
 }
 

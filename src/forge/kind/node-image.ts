@@ -9,7 +9,7 @@ import { run, runAllowingFailure } from '../../util/exec.js';
 import { packageRoot } from '../../util/paths.js';
 import { COREDNS_IMAGE, COREDNS_VERSION, LOCAL_PATH_IMAGE, METRICS_SERVER_IMAGE, METRICS_SERVER_MANIFEST, TRAEFIK_IMAGE, TRAEFIK_MANIFEST } from '../addons.js';
 import { goBuildSource } from '../go-build.js';
-import { ensureGoBinary, goBinaryStatus, goBuildIdentity } from '../go-tool.js';
+import { ensureGoBinaryNoted, goBuildIdentity } from '../go-tool.js';
 import { BUSYBOX_IMAGE, forgeCacheDir, PAUSE_IMAGE } from '../small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from '../types.js';
 import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR } from '../../cluster/kind/config.js';
@@ -215,10 +215,7 @@ export async function kindNodeImageStatus(): Promise<ForgeStatus> {
 
 export async function ensureKindNodeImage(options: ForgeOptions = {}): Promise<ForgeResult> {
   const started = performance.now();
-  for (const [, build] of NODE_BINARIES) {
-    if (!(await goBinaryStatus(build, kindBinaryDir())).present) options.onLine?.(`building ${build.name} from ${goBuildSource(build)}`);
-    await ensureGoBinary(build, kindBinaryDir(), options);
-  }
+  for (const [, build] of NODE_BINARIES) await ensureGoBinaryNoted(build, kindBinaryDir(), options);
   await writeCriBaseSpec();
   const recipe = await kindNodeRecipe(options);
   const base = await ensureDebianImage(recipe, { force: options.force, signal: options.signal, onLine: options.onLine });
