@@ -156,15 +156,19 @@ export async function kindNodeRecipe(options: ForgeOptions = {}): Promise<Debian
   };
 }
 
-/** What FORGED_KIND_IMAGE is made of: its base recipe image and the ids of what it preloads. */
-async function nodeIdentity(baseTag: string): Promise<string | undefined> {
+/**
+ * What FORGED_KIND_IMAGE is made of: its base recipe image and the ids of what it preloads; or,
+ * while some of those are not in the local store, which.
+ */
+async function nodeIdentity(baseTag: string): Promise<{ identity: string } | { missing: string[] }> {
   const parts = [baseTag];
+  const missing: string[] = [];
   for (const image of preloadSources()) {
     const info = await inspectImage(image);
-    if (!info) return undefined;
-    parts.push(`${image}@${info.id}`);
+    if (info) parts.push(`${image}@${info.id}`);
+    else missing.push(image);
   }
-  return createHash('sha256').update(parts.join('\n')).digest('hex');
+  return missing.length > 0 ? { missing } : { identity: createHash('sha256').update(parts.join('\n')).digest('hex') };
 }
 
 /**
@@ -209,8 +213,8 @@ async function preload(baseTag: string, identity: string, options: ForgeOptions)
 export async function kindNodeImageStatus(): Promise<ForgeStatus> {
   const tagged = await inspectImage(FORGED_KIND_IMAGE);
   if (!tagged) return { present: false, location: FORGED_KIND_IMAGE };
-  const identity = await nodeIdentity(recipeTag(await kindNodeRecipe()));
-  return { present: tagged.labels[KIND_NODE_LABEL] === identity, location: FORGED_KIND_IMAGE, sizeBytes: tagged.sizeBytes };
+  const made = await nodeIdentity(recipeTag(await kindNodeRecipe()));
+  return { present: 'identity' in made && tagged.labels[KIND_NODE_LABEL] === made.identity, location: FORGED_KIND_IMAGE, sizeBytes: tagged.sizeBytes };
 }
 
 export async function ensureKindNodeImage(options: ForgeOptions = {}): Promise<ForgeResult> {
@@ -219,12 +223,11 @@ export async function ensureKindNodeImage(options: ForgeOptions = {}): Promise<F
   await writeCriBaseSpec();
   const recipe = await kindNodeRecipe(options);
   const base = await ensureDebianImage(recipe, { force: options.force, signal: options.signal, onLine: options.onLine });
-  const identity = await nodeIdentity(base.tag);
-  if (!identity) {
-    const missing = [];
-    for (const image of preloadSources()) if (!(await inspectImage(image))) missing.push(image);
-    throw new EnvironmentError(`the kind node image preloads ${missing.join(', ')}, which are not in the local image store`, 'kubelab forge (it builds them before the node image)');
+  const made = await nodeIdentity(base.tag);
+  if ('missing' in made) {
+    throw new EnvironmentError(`the kind node image preloads ${made.missing.join(', ')}, which are not in the local image store`, 'kubelab forge (it builds them before the node image)');
   }
+  const { identity } = made;
   const existing = await inspectImage(FORGED_KIND_IMAGE);
   if (existing?.labels[KIND_NODE_LABEL] === identity && !options.force) {
     return { present: true, location: FORGED_KIND_IMAGE, sizeBytes: existing.sizeBytes, skipped: true, durationMs: performance.now() - started };
