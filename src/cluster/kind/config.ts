@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { InputError } from '../../errors.js';
+import { COREDNS_VERSION } from '../../forge/addons.js';
 import type { ClusterSpec, PortMapping } from '../spec.js';
 
 // kind's side of a ClusterSpec: the cluster config (kind.x-k8s.io/v1alpha4) and kubeadm's patches.
@@ -24,14 +25,13 @@ function nodeIndexFor(port: PortMapping, spec: ClusterSpec): { role: 'control-pl
  * pulled). It carries CoreDNS at the version forged for k3s, which kubeadm must be told.
  */
 export const FORGED_KIND_IMAGE = 'kubelab/kind-node:v1.32.9';
-const FORGED_KIND_COREDNS_TAG = 'v1.12.0';
 /** Where kubelab's kind node image keeps the manifests of the add-ons lessons may ask for. */
 export const KUBELAB_ADDONS_DIR = '/kind/manifests/kubelab';
 
 /** kubeadm ClusterConfiguration (v1beta3, as kind v0.31 writes it for Kubernetes 1.32) changes `spec` needs. */
 function kubeadmPatches(spec: ClusterSpec): { kubeadmConfigPatches?: string[] } {
   const patch: Record<string, unknown> = {};
-  if ((spec.image ?? FORGED_KIND_IMAGE) === FORGED_KIND_IMAGE) patch.dns = { imageTag: FORGED_KIND_COREDNS_TAG };
+  if ((spec.image ?? FORGED_KIND_IMAGE) === FORGED_KIND_IMAGE) patch.dns = { imageTag: COREDNS_VERSION };
   // As k3s does: the aggregator reaches metrics-server at its endpoints. Through the Service's
   // ClusterIP, kube-apiserver v1.32.9 in these nodes answered 404 for metrics.k8s.io (measured).
   if (spec.addons?.includes('metrics-server')) patch.apiServer = { extraArgs: { 'enable-aggregator-routing': 'true' } };
