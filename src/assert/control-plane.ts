@@ -3,6 +3,7 @@ import { getRaw } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import type { Assertion, LessonContext, Observation } from '../lab/types.js';
 import { watched } from './eventually.js';
+import { isReady } from './workloads.js';
 
 /**
  * Assertions about a kubeadm control plane (kind): the components as static pods, their flags, the
@@ -15,7 +16,6 @@ export type ControlPlaneComponent = (typeof CONTROL_PLANE_COMPONENTS)[number];
 const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
 const SYSTEM = 'kube-system';
 
-const isReady = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const componentOf = (pod: V1Pod) => pod.metadata?.labels?.component;
 const imageTag = (image: string) => image.slice(image.lastIndexOf(':') + 1);
 
@@ -46,8 +46,8 @@ export function staticControlPlanePods(): Assertion {
         const mirror = MIRROR_ANNOTATION in (pod.metadata?.annotations ?? {});
         const phase = pod.status?.phase ?? 'Unknown';
         const versionOk = component === 'etcd' ? imageTag(image).startsWith('3.5.') : imageTag(image) === version;
-        const line = `${pod.metadata?.name}: ${phase}${isReady(pod) ? '' : ' (not Ready)'}, ${image}${mirror ? ', mirror pod' : ', NOT a mirror pod'} on ${pod.spec?.nodeName}`;
-        if (mirror && phase === 'Running' && isReady(pod) && versionOk) seen.push(line);
+        const line = `${pod.metadata?.name}: ${phase}${isReady(pod.status?.conditions) ? '' : ' (not Ready)'}, ${image}${mirror ? ', mirror pod' : ', NOT a mirror pod'} on ${pod.spec?.nodeName}`;
+        if (mirror && phase === 'Running' && isReady(pod.status?.conditions) && versionOk) seen.push(line);
         else wrong.push(line + (versionOk ? '' : ` (expected ${component === 'etcd' ? 'etcd 3.5.x' : version})`));
       }
       return { pass: wrong.length === 0, observed: [...wrong, ...seen].join('; ') };

@@ -2,7 +2,7 @@ import type { V1Deployment, V1Node, V1Pod, V1Ingress, V1EndpointSlice } from '@k
 import type { Assertion } from '../lab/types.js';
 import { watched } from './eventually.js';
 
-const isReady = (conditions: { type: string; status: string }[] | undefined, type = 'Ready') =>
+export const isReady = (conditions: { type: string; status: string }[] | undefined, type = 'Ready') =>
   conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 
 export function isControlPlane(node: V1Node): boolean {
