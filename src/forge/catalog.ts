@@ -63,8 +63,6 @@ function debianImageItem(name: string, recipe: DebianImageRecipe): ForgeItem {
 
 /** Everything k3s imports at boot, carried into the node image as an airgap tarball. */
 export const K3S_AIRGAP_IMAGES: readonly string[] = [PAUSE_IMAGE, BUSYBOX_IMAGE, ...ADDON_IMAGE_TAGS];
-/** The forge items that make K3S_AIRGAP_IMAGES. */
-const K3S_AIRGAP_ITEMS = ['pause image', 'busybox image', ...addonItems().map((item) => item.name)];
 
 /**
  * In build order: tools, the lesson bases, the images k3s and k3d run, and last the node image,
@@ -78,7 +76,7 @@ export function forgeItems(): ForgeItem[] {
     debianImageItem('nginx base', nginxBaseRecipe),
     ...helperImageItems(),
     ...addonItems(),
-    { ...k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }), needs: K3S_AIRGAP_ITEMS },
+    { ...k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }), needs: K3S_AIRGAP_IMAGES },
     ...kindImageItems(),
     kindNodeImageItem(),
   ];
@@ -90,7 +88,7 @@ export function forgeItems(): ForgeItem[] {
  */
 export async function forgeImages(tags: readonly string[], options: ForgeOptions = {}): Promise<void> {
   const items = forgeItems().filter((item) => item.kind === 'image');
-  const byName = new Map(items.map((item) => [item.name, item]));
+  const byLocation = new Map(items.map((item) => [item.location, item]));
   const statuses = new Map<string, ForgeStatus>();
   const statusOf = async (item: ForgeItem) => statuses.get(item.name) ?? statuses.set(item.name, await item.status()).get(item.name)!;
   // Only what is asked for is checked first; what it is made from only when it must be built.
@@ -98,7 +96,10 @@ export async function forgeImages(tags: readonly string[], options: ForgeOptions
   const visit = async (item: ForgeItem): Promise<void> => {
     if (missing.has(item.name) || (await statusOf(item)).present) return;
     missing.add(item.name);
-    for (const need of item.needs ?? []) await visit(byName.get(need)!);
+    for (const need of item.needs ?? []) {
+      const maker = byLocation.get(need);
+      if (maker) await visit(maker);
+    }
   };
   for (const item of items) if (tags.includes(item.location)) await visit(item);
   for (const item of items) {

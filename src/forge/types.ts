@@ -28,7 +28,7 @@ export interface ForgeItem {
   sources: string;
   /** A rough cold-build time on 2 cores, for the "this will take about" line; absent when it cannot be built. */
   estimateSeconds?: number;
-  /** Items (by name) whose output this one is made from: forged first when missing. */
+  /** The locations (image tags) this one is made from: the items that make them are forged first when missing. */
   needs?: readonly string[];
   status(): Promise<ForgeStatus>;
   ensure(options: ForgeOptions): Promise<ForgeResult>;

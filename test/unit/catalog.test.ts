@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { lessonIds, loadLesson } from '../../src/lab/catalog.js';
 import { InputError } from '../../src/errors.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { forgeItems } from '../../src/forge/catalog.js';
 
 describe('lesson catalog', () => {
   test('finds the course lessons', async () => {
@@ -26,5 +27,19 @@ describe('lesson catalog', () => {
     const lesson = await loadLesson('lesson-1');
     expect(lesson.cluster).toMatchObject({ name: 'yadoc-exposed', servers: 1, agents: 3, ports: [{ hostPort: 8081, containerPort: 80, nodeFilter: 'loadbalancer' }] });
     expect((await loadLesson('lesson-3')).cluster).toMatchObject({ name: 'yadoc-api-exposed', apiPort: 6550 });
+  });
+});
+
+describe('what forge items are made from', () => {
+  test('every location a node image needs is made by a forge item listed before it', () => {
+    const items = forgeItems();
+    for (const [index, item] of items.entries()) {
+      for (const need of item.needs ?? []) {
+        const maker = items.findIndex((other) => other.location === need);
+        expect({ item: item.name, need, made: maker >= 0 && maker < index }).toEqual({ item: item.name, need, made: true });
+      }
+    }
+    expect(items.find((item) => item.name === 'kind node image')?.needs).toHaveLength(12);
+    expect(items.find((item) => item.name === 'k3s node image')?.needs).toHaveLength(6);
   });
 });

@@ -247,7 +247,7 @@ export function kindNodeImageItem(): ForgeItem {
     location: FORGED_KIND_IMAGE,
     sources: `${[...new Set(NODE_BINARIES.map(([, build]) => goBuildSource(build)))].join(', ')}, ${KIND_MODULE} base files, debian bookworm; preloads ${preloadedImages().length} images`,
     estimateSeconds: 30 * 60,
-    needs: [...KIND_HELPER_IMAGES.map((image) => image.name), 'pause image', 'coredns', 'local-path-provisioner', 'busybox image', 'traefik', 'metrics-server'],
+    needs: preloadSources(),
     status: kindNodeImageStatus,
     ensure: ensureKindNodeImage,
   };
