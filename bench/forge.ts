@@ -17,6 +17,7 @@ import type { ClusterSpec } from '../src/cluster/spec.js';
 import { inspectImage } from '../src/docker/engine.js';
 import { forgeItems } from '../src/forge/catalog.js';
 import { forge } from '../src/forge/forge.js';
+import { DEFAULT_FORGE_JOBS } from '../src/forge/queue.js';
 import { connect } from '../src/kube/client.js';
 import { waitFor } from '../src/kube/wait.js';
 import { run } from '../src/util/exec.js';
@@ -36,7 +37,7 @@ for (const location of locations) {
 const baselineMs = performance.now() - baselineStart;
 
 const warmStart = performance.now();
-const outcomes = await forge(items, { force: false, signal, output: 'silent' });
+const outcomes = await forge(items.map((item) => item.name), { force: false, jobs: DEFAULT_FORGE_JOBS, signal, output: 'silent' });
 const warmMs = performance.now() - warmStart;
 const failed = outcomes.filter((o) => o.error);
 const built = outcomes.filter((o) => o.result && !o.result.skipped);

@@ -9,6 +9,7 @@ import { k3sNodeImageItem } from './k3s.js';
 import { kindImageItems } from './kind/images.js';
 import { kindNodeImageItem } from './kind/node-image.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
+import { DEFAULT_FORGE_JOBS, ForgeQueue } from './queue.js';
 import type { ForgeItem, ForgeOptions, ForgeStatus } from './types.js';
 
 export const K3D_VERSION = 'v5.9.0';
@@ -82,30 +83,55 @@ export function forgeItems(): ForgeItem[] {
   ];
 }
 
+/** One entry of a forge plan: an item, whether it was asked for, and whether it will build. */
+export interface PlannedItem {
+  item: ForgeItem;
+  asked: boolean;
+  builds: boolean;
+}
+
 /**
- * Builds the forge images among `tags` that are missing or stale, after the missing items they are
- * made from (a node image carries add-on images). Tags no item makes are left for the caller's own check.
+ * The asked-for items plus, for each one that will build (missing, or forced), the missing items
+ * that make what it needs, transitively, in build order. Forcing applies to asked items only.
  */
-export async function forgeImages(tags: readonly string[], options: ForgeOptions = {}): Promise<void> {
-  const items = forgeItems().filter((item) => item.kind === 'image');
-  const byLocation = new Map(items.map((item) => [item.location, item]));
-  const statuses = new Map<string, ForgeStatus>();
-  const statusOf = async (item: ForgeItem) => statuses.get(item.name) ?? statuses.set(item.name, await item.status()).get(item.name)!;
-  // Only what is asked for is checked first; what it is made from only when it must be built.
-  const missing = new Set<string>();
-  const visit = async (item: ForgeItem): Promise<void> => {
-    if (missing.has(item.name) || (await statusOf(item)).present) return;
-    missing.add(item.name);
+export async function forgePlan(asked: readonly string[], force = false, all: readonly ForgeItem[] = forgeItems()): Promise<PlannedItem[]> {
+  const byLocation = new Map(all.map((item) => [item.location, item]));
+  const planned = new Map<string, PlannedItem>();
+  // The asked-for items are checked at once; their makers only when something will build.
+  const askedPresent = new Map(
+    await Promise.all(all.filter((item) => asked.includes(item.name)).map(async (item) => [item.name, (await item.status()).present] as const)),
+  );
+  const visit = async (item: ForgeItem, isAsked: boolean): Promise<void> => {
+    if (planned.has(item.name)) return;
+    const builds = (isAsked && force) || !(askedPresent.get(item.name) ?? (await item.status()).present);
+    if (!builds && !isAsked) return;
+    planned.set(item.name, { item, asked: isAsked, builds });
+    if (!builds) return;
     for (const need of item.needs ?? []) {
       const maker = byLocation.get(need);
-      if (maker) await visit(maker);
+      if (maker) await visit(maker, false);
     }
   };
-  for (const item of items) if (tags.includes(item.location)) await visit(item);
-  for (const item of items) {
-    if (!missing.has(item.name)) continue;
-    const estimate = item.estimateSeconds ? `, about ${Math.ceil(item.estimateSeconds / 60)} min the first time` : '';
-    options.onLine?.(`${item.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
-    await item.ensure(options);
-  }
+  for (const item of all) if (asked.includes(item.name)) await visit(item, true);
+  return all.flatMap((item) => planned.get(item.name) ?? []);
+}
+
+/**
+ * Builds the forge images among `tags` that are missing, after the missing items they are made
+ * from (a node image carries add-on images), side by side where they do not depend on each other.
+ * Tags no item makes are left for the caller's own check.
+ */
+export async function forgeImages(tags: readonly string[], options: ForgeOptions = {}): Promise<void> {
+  const asked = forgeItems().filter((item) => item.kind === 'image' && tags.includes(item.location));
+  const toBuild = (await forgePlan(asked.map((item) => item.name))).filter((entry) => entry.builds).map((entry) => entry.item);
+  const queue = new ForgeQueue(toBuild, DEFAULT_FORGE_JOBS);
+  const builds = toBuild.map((item) =>
+    queue.run(item, async () => {
+      const estimate = item.estimateSeconds ? `, about ${Math.ceil(item.estimateSeconds / 60)} min the first time` : '';
+      options.onLine?.(`${item.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
+      await item.ensure({ ...options, force: false });
+    }),
+  );
+  const failures = (await Promise.allSettled(builds)).flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as Error] : []));
+  if (failures.length > 0) throw failures[0];
 }

@@ -1,5 +1,6 @@
 import { taskList, type OutputMode, type Task } from '../report/tasks.js';
-import { forgeItems } from './catalog.js';
+import { forgeItems, forgePlan, type PlannedItem } from './catalog.js';
+import { ForgeQueue } from './queue.js';
 import type { ForgeItem, ForgeResult } from './types.js';
 
 export interface ForgeOutcome {
@@ -11,46 +12,46 @@ export interface ForgeOutcome {
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const megabytes = (bytes?: number) => (bytes === undefined ? '-' : `${(bytes / 1e6).toFixed(1)} MB`);
 
-/** Selects items by name; an unknown name is the caller's input error to report. */
-export function selectItems(names: string[]): { items: ForgeItem[]; unknown: string[] } {
-  const all = forgeItems();
-  if (names.length === 0) return { items: all, unknown: [] };
-  return {
-    items: all.filter((i) => names.includes(i.name)),
-    unknown: names.filter((n) => !all.some((i) => i.name === n)),
-  };
+/** Checks item names; an unknown name is the caller's input error to report. No names means every item. */
+export function selectItems(names: string[]): { names: string[]; unknown: string[] } {
+  const all = forgeItems().map((item) => item.name);
+  if (names.length === 0) return { names: all, unknown: [] };
+  return { names: all.filter((name) => names.includes(name)), unknown: names.filter((name) => !all.includes(name)) };
 }
 
 /**
- * Builds what is missing: Go tools one after another and images one after another, the two groups
- * side by side (compiling is CPU-bound, debootstrap mostly waits on the mirror).
+ * Builds the asked-for items that are missing (all of them when forced) and the missing items they
+ * are made from, side by side in up to `jobs` lanes; items already current report "cached".
  */
-export async function forge(items: ForgeItem[], options: { force: boolean; signal: AbortSignal; output: OutputMode }): Promise<ForgeOutcome[]> {
-  const outcomes: ForgeOutcome[] = items.map((item) => ({ item }));
-  const taskFor = (outcome: ForgeOutcome): Task<unknown> => ({
-    title: `${outcome.item.name} (${outcome.item.sources})`,
+export async function forge(
+  names: string[],
+  options: { force: boolean; jobs: number; signal: AbortSignal; output: OutputMode },
+): Promise<ForgeOutcome[]> {
+  const plan = await forgePlan(names, options.force);
+  const queue = new ForgeQueue(plan.map((entry) => entry.item), options.jobs);
+  const outcomes: ForgeOutcome[] = plan.map((entry) => ({ item: entry.item }));
+  const taskFor = (entry: PlannedItem, outcome: ForgeOutcome): Task<unknown> => ({
+    title: `${entry.item.name} (${entry.asked ? '' : 'needed, '}${entry.item.sources})`,
     task: async (_ctx, task) => {
-      const status = await outcome.item.status();
-      const estimate = outcome.item.estimateSeconds;
-      if ((!status.present || options.force) && estimate) task.output = `building, about ${Math.ceil(estimate / 60)} min when cold`;
       try {
-        outcome.result = await outcome.item.ensure({ force: options.force, signal: options.signal, onLine: (line) => (task.output = line) });
+        outcome.result = await queue.run(
+          entry.item,
+          () => {
+            const estimate = entry.item.estimateSeconds;
+            if (entry.builds && estimate) task.output = `building, about ${Math.ceil(estimate / 60)} min when cold`;
+            return entry.item.ensure({ force: options.force && entry.asked, signal: options.signal, onLine: (line) => (task.output = line) });
+          },
+          (line) => (task.output = line),
+        );
       } catch (error) {
         outcome.error = error as Error;
         throw error;
       }
       const r = outcome.result;
-      task.title = `${outcome.item.name}: ${r.skipped ? 'cached' : `built in ${seconds(r.durationMs)}`}, ${megabytes(r.sizeBytes)} (${r.location})`;
+      task.title = `${entry.item.name}: ${r.skipped ? 'cached' : `built in ${seconds(r.durationMs)}`}, ${megabytes(r.sizeBytes)} (${r.location})`;
     },
   });
-  const group = (kind: ForgeItem['kind'], title: string): Task<unknown> => ({
-    title,
-    task: (_ctx, parent) => parent.newListr(outcomes.filter((o) => o.item.kind === kind).map(taskFor), { concurrent: false, exitOnError: false }),
-  });
-  const list = taskList<unknown>([group('tool', 'tools (Go module proxy)'), group('image', 'images (Debian packages)')], options.output, {
-    concurrent: true,
-    exitOnError: false,
-  });
+  const list = taskList<unknown>(plan.map((entry, i) => taskFor(entry, outcomes[i]!)), options.output, { concurrent: true, exitOnError: false });
   await list.run({});
   return outcomes;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exclusive } from '../util/exclusive.js';
 import { toolsDir } from '../util/paths.js';
 import { buildGoModule, goBuildSource, type GoBuild } from './go-build.js';
 import type { ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
@@ -36,7 +37,12 @@ export async function goBinaryStatus(build: GoBuild, dir: string): Promise<Forge
  * Builds `build` into `dir` unless the same inputs were built there before. It is built beside its
  * final place and renamed into it: an interrupted build leaves nothing half-written that looks current.
  */
-export async function ensureGoBinary(build: GoBuild, dir: string, options: ForgeOptions = {}): Promise<ForgeResult> {
+export function ensureGoBinary(build: GoBuild, dir: string, options: ForgeOptions = {}): Promise<ForgeResult> {
+  // One build per module at a time: a second binary of the same module then reuses the first's compiled packages.
+  return exclusive(`go build ${goBuildSource(build)}`, () => buildUnlessCurrent(build, dir, options));
+}
+
+async function buildUnlessCurrent(build: GoBuild, dir: string, options: ForgeOptions): Promise<ForgeResult> {
   const started = performance.now();
   const current = await goBinaryStatus(build, dir);
   if (current.present && !options.force) return { ...current, skipped: true, durationMs: performance.now() - started };

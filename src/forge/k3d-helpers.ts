@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../util/exec.js';
-import { packageRoot } from '../util/paths.js';
+import { forgeCacheDir, packageRoot } from '../util/paths.js';
 import { buildGoModule, goBuildSource, type GoBuild } from './go-build.js';
 import { goBuildIdentity } from './go-tool.js';
 import {
@@ -12,7 +12,6 @@ import {
   pauseImage,
   busyboxRootFiles,
   cachedFile,
-  forgeCacheDir,
   helperItem,
   identityHash,
   type HelperImage,

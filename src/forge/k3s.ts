@@ -1,12 +1,12 @@
 import { FORGED_K3S_IMAGE } from '../cluster/k3d/config.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { inspectImage, tagImage } from '../docker/engine.js';
 import { ensureDebianImage, RECIPE_LABEL, recipeHash, recipeTag, type DebianImageRecipe, type RecipeFile } from '../images/base.js';
 import { run, runAllowingFailure } from '../util/exec.js';
-import { packageRoot } from '../util/paths.js';
+import { forgeCacheDir, packageRoot } from '../util/paths.js';
 import { COREDNS_IMAGE, LOCAL_PATH_IMAGE, METRICS_SERVER_IMAGE, TRAEFIK_IMAGE, TRAEFIK_MANIFEST } from './addons.js';
 import type { GoBuild } from './go-build.js';
 import { ensureGoBinaryNoted, goBuildIdentity } from './go-tool.js';
@@ -154,7 +154,7 @@ export async function goVersion(): Promise<string> {
 
 /** Built binaries are kept here (with a stamp each), so that a changed image recipe reuses them. */
 export function k3sBinaryDir(): string {
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubelab', 'forge', `k3s-${K3S_VERSION.replace('+', '-')}`);
+  return join(forgeCacheDir(), `k3s-${K3S_VERSION.replace('+', '-')}`);
 }
 
 /** Static files of the image, kept in the repository's forge/k3s/. */

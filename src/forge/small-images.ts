@@ -5,8 +5,9 @@ import { dirname, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { inspectImage, removeContainer, tagImage } from '../docker/engine.js';
 import { ensureDebianImage, recipeTag, type DebianImageRecipe, type RecipeFile } from '../images/base.js';
+import { exclusive } from '../util/exclusive.js';
 import { run, runAllowingFailure } from '../util/exec.js';
-import { toolsDir } from '../util/paths.js';
+import { forgeCacheDir } from '../util/paths.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
 
 /**
@@ -30,11 +31,6 @@ const PAUSE_CFLAGS = ['-Os', '-Wall', '-Werror', '-static', `-DVERSION=v3.10.1-$
 
 export const HELPER_LABEL = 'dev.kubelab.helper';
 export const PATH_ENV = 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** Where built helper binaries are kept between runs (beside kubelab's tools dir). */
-export function forgeCacheDir(): string {
-  return join(dirname(toolsDir()), 'forge');
-}
 
 export function identityHash(identity: string): string {
   return createHash('sha256').update(identity).digest('hex');
@@ -94,17 +90,19 @@ export function helperItem(helper: HelperImage): ForgeItem {
  * Produces `path` unless it exists: `make` writes to a temp path that is renamed into place, so an
  * interrupted build leaves nothing that looks finished.
  */
-export async function cachedFile(path: string, make: (temp: string) => Promise<void>): Promise<string> {
-  if (existsSync(path)) return path;
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.new-${process.pid}`;
-  try {
-    await make(temp);
-    await rename(temp, path);
-  } finally {
-    await rm(temp, { force: true });
-  }
-  return path;
+export function cachedFile(path: string, make: (temp: string) => Promise<void>): Promise<string> {
+  return exclusive(`file ${path}`, async () => {
+    if (existsSync(path)) return path;
+    await mkdir(dirname(path), { recursive: true });
+    const temp = `${path}.new-${process.pid}`;
+    try {
+      await make(temp);
+      await rename(temp, path);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    return path;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
 import { execa, ExecaError } from 'execa';
 import { EnvironmentError } from '../errors.js';
+import { exclusive } from '../util/exclusive.js';
 import { run, runAllowingFailure } from '../util/exec.js';
 import { assertDockerAvailable, inspectImage, lastLines } from '../docker/engine.js';
 
@@ -158,10 +159,15 @@ export function nginxBaseTag(): string {
  * Builds the recipe's image unless a local image with its tag carries the same recipe hash.
  * The debootstrap dir is removed in all cases (success, failure, abort).
  */
-export async function ensureDebianImage(recipe: DebianImageRecipe, options: EnsureImageOptions = {}): Promise<BaseImageResult> {
+export function ensureDebianImage(recipe: DebianImageRecipe, options: EnsureImageOptions = {}): Promise<BaseImageResult> {
+  // Items built side by side share bases (the busybox donor): one builds it, the other finds it.
+  return exclusive(`image ${recipeTag(recipe)}`, () => buildUnlessCurrent(recipe, options));
+}
+
+async function buildUnlessCurrent(recipe: DebianImageRecipe, options: EnsureImageOptions): Promise<BaseImageResult> {
   const started = performance.now();
   const hash = recipeHash(recipe);
-  const tag = `${recipe.repository}:${hash.slice(0, 12)}`;
+  const tag = recipeTag(recipe);
   await assertDockerAvailable();
 
   const existing = await inspectImage(tag);

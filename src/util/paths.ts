@@ -32,3 +32,8 @@ export function kubeconfigPath(clusterName: string): string {
 export function toolsDir(): string {
   return process.env.KUBELAB_TOOLS ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubelab', 'tools');
 }
+
+/** Where forged binaries are kept between runs (beside the tools dir), each under a name that says its inputs. */
+export function forgeCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubelab', 'forge');
+}

@@ -1,4 +1,4 @@
-import { homedir } from 'node:os';
+import { forgeCacheDir } from '../../util/paths.js';
 import { join } from 'node:path';
 import type { GoBuild } from '../go-build.js';
 import { flannelCniBuild } from '../k3s.js';
@@ -133,5 +133,5 @@ export const NODE_BINARIES: ReadonlyArray<readonly [path: string, build: GoBuild
 
 /** Built binaries are kept here (one stamp each), so that a changed image recipe reuses them. */
 export function kindBinaryDir(): string {
-  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubelab', 'forge', `kind-${KUBERNETES_VERSION}`);
+  return join(forgeCacheDir(), `kind-${KUBERNETES_VERSION}`);
 }
