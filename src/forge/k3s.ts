@@ -202,6 +202,8 @@ export async function k3sNodeRecipe(
     ...binaries,
     { path: '/etc/rancher/k3s/config.yaml', source: { text: await staticFile('config.yaml') } },
     { path: '/etc/rancher/k3s/flannel.conflist', source: { text: await staticFile('flannel.conflist') } },
+    // k3d's entrypoint runs every /bin/k3d-entrypoint-*.sh before k3s: this one keeps CPU limits on cgroup v1 hosts.
+    { path: '/bin/k3d-entrypoint-cgroupv1.sh', source: { text: await staticFile('k3d-entrypoint-cgroupv1.sh') }, mode: 0o755 },
     // Below are the image's VOLUMEs: docker copies these files into each new node's volume.
     { path: '/var/lib/rancher/k3s/agent/etc/containerd/config.toml.tmpl', source: { text: await staticFile('config.toml.tmpl') } },
     // kubelab deploys Traefik from its own manifests; k3s must not install its packaged HelmChart.
