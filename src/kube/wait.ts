@@ -22,6 +22,11 @@ export interface WaitOptions<T extends KubernetesObject, R> {
   signal?: AbortSignal;
   /** What to show when time runs out (events, pod states, logs). */
   diagnose?: () => Promise<string>;
+  /**
+   * Called each time a watch is established (after the list it resumes from): from then on a change
+   * reaches `until` through the watch. Lets a caller make a change that only the watch can report.
+   */
+  onWatching?: () => void;
 }
 
 interface ListResponse<T> {
@@ -50,13 +55,20 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
     let settled = false;
     let current: AbortController | undefined;
     let resourceVersion = '';
+    // Bumped whenever a watch is abandoned: events and the close of an abandoned watch are ignored,
+    // else aborting it would start a second restart beside the one that aborted it.
+    let generation = 0;
+    const abandonWatch = () => {
+      generation += 1;
+      current?.abort();
+    };
 
     const finish = (outcome: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      current?.abort();
+      abandonWatch();
       outcome();
     };
     const check = () => {
@@ -77,10 +89,13 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
     };
     const startWatch = async (): Promise<void> => {
       if (settled) return;
+      const mine = generation;
+      const isCurrent = () => !settled && mine === generation;
       current = await watch.watch(
         path,
         { ...query, resourceVersion, allowWatchBookmarks: true },
         (phase, object: T) => {
+          if (!isCurrent()) return;
           if (object.metadata?.resourceVersion) resourceVersion = object.metadata.resourceVersion;
           if (phase === 'BOOKMARK') return;
           if (phase === 'DELETED') store.delete(keyOf(object));
@@ -94,7 +109,7 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
           check();
         },
         (error: unknown) => {
-          if (settled) return;
+          if (!isCurrent()) return;
           if (error && (error as Error).name !== 'AbortError') {
             // A broken connection: the store may have missed changes, so list again.
             resourceVersion = '';
@@ -102,11 +117,13 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
           void restart();
         },
       );
+      // watch() returns once the server answered the request: the watch is established, unless it already ended.
+      if (isCurrent()) options.onWatching?.();
     };
     const restart = async () => {
       if (settled) return;
       try {
-        current?.abort();
+        abandonWatch();
         if (!resourceVersion) await list();
         await startWatch();
       } catch (error) {
