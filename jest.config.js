@@ -9,6 +9,8 @@ const common = {
   testEnvironmentOptions: { globalsCleanup: 'off' },
 };
 export default {
+  // CLI tests run dist/: it is rebuilt first whenever a source is newer.
+  globalSetup: '<rootDir>/test/support/fresh-dist.js',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     // Integration tests drive a real dockerd, real clusters and real HTTP servers.
