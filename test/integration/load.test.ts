@@ -1,19 +1,25 @@
 /**
  * The request helper and the load generator against a real HTTP server on 127.0.0.1: the Host
  * header arrives, each bound (count, duration, abort) stops the run, rate mode paces, failures are
- * counted, and the percentiles reflect the server's real delay.
+ * counted, and the percentiles place answers the server held for a known time above those it did not.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatLoadSummary, runLoad, type LoadSample } from '../../src/load/generator.js';
+import { formatLoadSummary, runLoad } from '../../src/load/generator.js';
 import { httpRequest } from '../../src/load/request.js';
 
-const DELAY_MS = 20;
+/** /held answers the first HELD_AFTER requests at once and holds each later one HELD_MS. */
+const HELD_AFTER = 30;
+const HELD_MS = 250;
 let server: Server;
 let base: string;
 const hostsSeen: string[] = [];
 let served = 0;
+let heldRequests = 0;
+let hangingRequests = 0;
+/** Called when a /hang request arrives (a test waits on arrivals, not on time). */
+let onHanging: (() => void) | undefined;
 const methodsSeen: string[] = [];
 
 function handle(req: IncomingMessage, res: import('node:http').ServerResponse): void {
@@ -21,11 +27,17 @@ function handle(req: IncomingMessage, res: import('node:http').ServerResponse): 
   hostsSeen.push(req.headers.host ?? '');
   methodsSeen.push(req.method ?? '');
   const url = new URL(req.url ?? '/', 'http://x');
-  if (url.pathname === '/slow') {
-    setTimeout(() => res.end('slow'), DELAY_MS);
+  if (url.pathname === '/held') {
+    heldRequests += 1;
+    if (heldRequests > HELD_AFTER) setTimeout(() => res.end('held'), HELD_MS);
+    else res.end('at once');
     return;
   }
-  if (url.pathname === '/hang') return; // never answers: only the run's bounds end it
+  if (url.pathname === '/hang') {
+    hangingRequests += 1;
+    onHanging?.();
+    return; // never answers: only the run's bounds end it
+  }
   if (url.pathname === '/vhost') {
     const known = req.headers.host === 'myapp.local';
     res.writeHead(known ? 200 : 404).end(known ? 'I am watching you, Marius N' : 'unknown host');
@@ -95,12 +107,17 @@ describe('runLoad', () => {
     expect(methodsSeen).toHaveLength(100);
   });
 
-  it('measures the server delay in the percentiles', async () => {
-    const result = await runLoad({ url: `${base}/slow`, concurrency: 4, durationMs: 30_000, maxRequests: 40 });
-    expect(result.completed).toBe(40);
-    expect(result.latency.p50Ms).toBeGreaterThanOrEqual(DELAY_MS - 1);
-    expect(result.latency.minMs).toBeGreaterThanOrEqual(DELAY_MS - 1);
-    expect(result.latency.p99Ms).toBeGreaterThanOrEqual(result.latency.p50Ms);
+  it('puts the answers the server held above the ones it did not: p50 below the hold, p90 and up at or above it', async () => {
+    heldRequests = 0;
+    // 40 requests, 4 at a time: the server answers 30 at once and holds the last 10 for HELD_MS.
+    const result = await runLoad({ url: `${base}/held`, concurrency: 4, durationMs: 30_000, maxRequests: HELD_AFTER + 10 });
+    expect(result.completed).toBe(HELD_AFTER + 10);
+    expect(result.latency.count).toBe(HELD_AFTER + 10);
+    // A held answer cannot arrive before its hold; the 20th fastest is one of the 30 answered at once.
+    expect(result.latency.p50Ms).toBeLessThan(HELD_MS);
+    expect(result.latency.minMs).toBeLessThan(HELD_MS);
+    expect(result.latency.p90Ms).toBeGreaterThanOrEqual(HELD_MS);
+    expect(result.latency.maxMs).toBeGreaterThanOrEqual(HELD_MS);
   });
 
   it('stops at the duration and cancels what is still in flight', async () => {
@@ -111,36 +128,35 @@ describe('runLoad', () => {
     expect(result.errors).toBe(0);
   });
 
-  it('stops when its AbortSignal fires', async () => {
+  it('stops when its AbortSignal fires, cancelling what is in flight', async () => {
+    hangingRequests = 0;
     const controller = new AbortController();
-    const samples: LoadSample[] = [];
-    const running = runLoad({
-      url: `${base}/slow`,
-      concurrency: 2,
-      durationMs: 60_000,
-      signal: controller.signal,
-      progressIntervalMs: 100,
-      onProgress: (sample) => {
-        samples.push(sample);
-        if (samples.length === 3) controller.abort();
-      },
-    });
-    const result = await running;
-    expect(result.stoppedBy).toBe('abort');
-    expect(result.completed).toBeGreaterThan(0);
-    expect(samples.length).toBeGreaterThanOrEqual(3);
-    expect(samples[0]!.rps).toBeGreaterThan(0);
-    expect(samples[0]!.p99Ms).toBeGreaterThanOrEqual(DELAY_MS - 1);
-  });
+    // Both connections' requests have reached the server and hang: then the signal fires.
+    onHanging = () => {
+      if (hangingRequests === 2) controller.abort();
+    };
+    try {
+      const result = await runLoad({ url: `${base}/hang`, concurrency: 2, durationMs: 60_000, requestTimeoutMs: 60_000, signal: controller.signal });
+      expect(result.stoppedBy).toBe('abort');
+      expect(result.sent).toBe(2);
+      expect(result.cancelled).toBe(2);
+      expect(result.completed).toBe(0);
+      expect(result.errors).toBe(0);
+      expect(hangingRequests).toBe(2);
+    } finally {
+      onHanging = undefined;
+    }
+  }, 10_000);
 
-  it('paces requests in rate mode: n requests at r/s take at least (n-1)/r seconds', async () => {
-    const started = performance.now();
-    const result = await runLoad({ url: `${base}/`, concurrency: 2, rate: 50, durationMs: 30_000, maxRequests: 11 });
-    const elapsed = performance.now() - started;
+  it('paces requests in rate mode: 10/s for 1.05 s sends exactly the 11 due at 0, 0.1, ..., 1.0 s', async () => {
+    const before = served;
+    // No count bound: only the schedule limits how many are sent (a closed loop would send hundreds).
+    const result = await runLoad({ url: `${base}/`, concurrency: 2, rate: 10, durationMs: 1050 });
     expect(result.mode).toBe('rate');
-    expect(result.completed).toBe(11);
-    // Lower bound only: the schedule must not fire early (request 11 is due at 10/50 s).
-    expect(elapsed).toBeGreaterThanOrEqual(195);
+    expect(result.stoppedBy).toBe('duration');
+    expect(result.sent).toBe(11);
+    expect(result.completed + result.cancelled).toBe(11);
+    expect(served - before).toBe(11);
   });
 
   it('counts connection failures as errors by code', async () => {
