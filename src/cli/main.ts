@@ -7,7 +7,10 @@ import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import { describeError, ExitCode, InputError, KubelabError } from '../errors.js';
 import { lessonIds, loadLesson } from '../lab/catalog.js';
 import { runLesson, upLesson, verifyLesson, type LessonOutcome } from '../lab/runner.js';
+import { apiServerVersion } from '../kube/api-version.js';
+import { connect } from '../kube/client.js';
 import { renderHtmlReport } from '../report/html.js';
+import { checkReportTargets } from './output-paths.js';
 import { toJunit } from '../report/junit.js';
 import { formatTimelineSummary, formatTrace } from '../report/timeline-text.js';
 import { formatSummary, toJson } from '../report/summary.js';
@@ -98,6 +101,7 @@ export function buildProgram(controller: AbortController): Command {
     .option('--timeout <seconds>', 'how long each assertion may wait for the cluster', '300'))))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (id: string, flags) => {
+      await checkReportTargets(flags);
       const lesson = await loadLesson(id);
       const spec = clusterSpecFor(lesson, flags);
       const outcome = await runLesson(lesson, {
@@ -148,9 +152,11 @@ export function buildProgram(controller: AbortController): Command {
     .option('--timeout <seconds>', 'how long each assertion may wait', '60'))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (id: string, flags) => {
+      await checkReportTargets(flags);
       const lesson = await loadLesson(id);
       const spec = clusterSpecFor(lesson, flags);
       const access = await resolveClusterAccess(flags, spec, { signal, createHint: `kubelab up ${id}` });
+      await apiServerVersion(connect(access), { signal });
       const companions = flags.kubeconfig || flags.context ? new Map() : await existingCompanions(lesson, spec, signal);
       const outcome = await verifyLesson(
         lesson,

@@ -1,7 +1,7 @@
 import { ApiException, CoordinationV1Api } from '@kubernetes/client-node';
-import { EnvironmentError } from '../errors.js';
 import type { Kube } from '../kube/client.js';
-import { apiGet, ApiUnreachableError, type ApiAnswer } from '../kube/api-get.js';
+import { apiGet, type ApiAnswer } from '../kube/api-get.js';
+import { apiServerVersion } from '../kube/api-version.js';
 import { locateComponents } from './components.js';
 import { datastoreComponent, DB_INFO_PATH, detectDatastore, type DbInfoProbe } from './datastore.js';
 import { parseHealth } from './health.js';
@@ -23,34 +23,14 @@ export interface InspectOptions {
 
 type Get = (path: string) => Promise<ApiAnswer>;
 
-function where(kube: Kube): string {
-  return `context ${kube.access.context} in ${kube.access.kubeconfig}`;
-}
-
 /** /version first: it tells whether the cluster answers at all, and whose build the API server is. */
-async function apiServerFacts(kube: Kube, get: Get): Promise<ApiServerFacts> {
-  const server = kube.config.getCurrentCluster()?.server ?? '';
-  let answer: ApiAnswer;
-  try {
-    answer = await get('/version');
-  } catch (error) {
-    if (!(error instanceof ApiUnreachableError)) throw error;
-    throw new EnvironmentError(
-      `cannot reach the API server ${server} (${where(kube)}): ${(error.cause as Error).message}`,
-      'is the cluster running? `kubelab list` shows kubelab\'s clusters; `docker ps` their containers',
-    );
-  }
-  if (answer.status === 401 || answer.status === 403) {
-    throw new EnvironmentError(`the API server ${server} refused the credentials of ${where(kube)}: HTTP ${answer.status}`);
-  }
-  if (answer.status !== 200) throw new Error(`GET /version on ${server}: HTTP ${answer.status}: ${answer.body.slice(0, 200)}`);
-  const version = JSON.parse(answer.body) as { gitVersion?: string; platform?: string };
-  const gitVersion = version.gitVersion ?? '';
+async function apiServerFacts(kube: Kube, options: InspectOptions): Promise<ApiServerFacts> {
+  const { server, gitVersion, platform } = await apiServerVersion(kube, { timeoutMs: options.requestTimeoutMs, signal: options.signal });
   const distribution = gitVersion.includes('+k3s') ? 'k3s' : 'other';
   return {
     server,
     gitVersion,
-    platform: version.platform ?? '',
+    platform,
     distribution,
     evidence: [`GET /version: gitVersion ${gitVersion}${distribution === 'k3s' ? ' (+k3s: a k3s build)' : ''}`],
   };
@@ -108,7 +88,7 @@ async function coreDns(kube: Kube): Promise<CoreDnsFacts> {
 /** Collects the control-plane facts of the cluster `kube` points at; reads only, changes nothing. */
 export async function inspectCluster(kube: Kube, options: InspectOptions = {}): Promise<ControlPlaneReport> {
   const get = apiGetter(kube, options);
-  const apiServer = await apiServerFacts(kube, get);
+  const apiServer = await apiServerFacts(kube, options);
   const [nodeList, podList, leaseList, livez, readyz, dbInfo, ingress, coredns] = await Promise.all([
     kube.core.listNode(),
     kube.core.listNamespacedPod({ namespace: SYSTEM }),
