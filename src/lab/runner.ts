@@ -184,8 +184,8 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
     },
     {
       title: 'provision the cluster and build the images side by side',
-      task: (_, parent) =>
-        parent.newListr(
+      task: async (state, parent) => {
+        await parent.newListr(
           ([
             {
               title: `provision ${provider.name} ${[spec, ...options.companions].map(describeCluster).join(' and ')}`,
@@ -207,7 +207,10 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
           ] as Task<RunState>[]).map(failingRun),
           // Both finish (or fail) before cleanup runs: a half-built image is never orphaned mid-write.
           { concurrent: true, exitOnError: false },
-        ),
+        ).run(state);
+        // Without this the group would show ✔ above a failed step.
+        if (state.setupError !== undefined) throw new Error('a step above failed');
+      },
     },
     {
       title: `import images into ${spec.name}`,
@@ -227,12 +230,16 @@ async function forgeMissingTool(provider: ClusterProvider, options: { signal: Ab
 
 async function runTasks(tasks: Task<RunState>[], state: RunState, output: OutputMode, signal: AbortSignal): Promise<void> {
   const list = taskList(tasks.map((t) => ({ ...t, enabled: (state: RunState) => state.setupError === undefined })), output);
-  await list.run(state);
+  const stopped = await list.run(state).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   // An interrupted assertion records no result: without this, the ones before it would pass the run.
   signal.throwIfAborted();
   if (state.setupError !== undefined) throw state.setupError;
   const failed = list.errors.find((e) => e.path.length <= 2 && !e.path.includes('verify'));
   if (failed) throw failed.error;
+  if (stopped !== undefined) throw stopped;
 }
 
 /** `kubelab up`: the lesson's cluster with its images imported, nothing applied; the cluster stays. */

@@ -20,6 +20,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   exitCode: number;
+  /** The signal that ended it, if one did. */
+  signal?: string;
 }
 
 /**
@@ -30,7 +32,8 @@ export async function run(file: string, args: readonly string[], options: RunOpt
   const result = await runAllowingFailure(file, args, options);
   if (result.exitCode !== 0) {
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-8).join('\n');
-    throw new Error(`${file} ${args.join(' ')} exited with ${result.exitCode}: ${tail}`);
+    const ended = result.signal ? `was killed by ${result.signal}` : `exited with ${result.exitCode}`;
+    throw new Error(`${file} ${args.join(' ')} ${ended}: ${tail || '(no output)'}`);
   }
   return result;
 }
@@ -72,9 +75,16 @@ export async function runAllowingFailure(
     if (code === 'ENOENT') throw new EnvironmentError(`${file} is not installed (not found on PATH)`, 'run `kubelab doctor`');
     if (result.isCanceled) throw Object.assign(new Error(`${file} was cancelled`), { name: 'AbortError' });
   }
+  // The terminal's Ctrl-C reaches the child too, which may die of it before kubelab's own handler
+  // aborts: that is an interruption, not a failure with an empty reason.
+  const interruptedBy = result.signal === 'SIGINT' || (result.signal === 'SIGTERM' && !result.timedOut) ? result.signal : undefined;
+  if (options.signal?.aborted || interruptedBy) {
+    throw Object.assign(new Error(`${file} was interrupted${interruptedBy ? ` (${interruptedBy})` : ''}`), { name: 'AbortError' });
+  }
   return {
     stdout: String(result.stdout ?? ''),
     stderr: String(result.stderr ?? ''),
     exitCode: result.exitCode ?? (result.isTerminated ? 128 : 1),
+    ...(result.signal ? { signal: result.signal } : {}),
   };
 }
