@@ -30,7 +30,14 @@ export function parseManifests(text: string, file: string): Manifest[] {
     const where = (offset = start) => `${file}:${lineCounter.linePos(offset).line}`;
     const error = document.errors[0];
     if (error) throw new InputError(`${where(error.pos[0])}: invalid YAML: ${error.message.split('\n')[0]}`);
-    const value: unknown = document.toJS();
+    let value: unknown;
+    try {
+      // An alias to no anchor, or so many aliases that expanding them would exhaust memory (yaml's
+      // limit), fails here rather than in the parser's error list.
+      value = document.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      throw new InputError(`${where()}: invalid YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
     if (value === null || value === undefined) continue;
     const source = where(document.contents?.range[0] ?? start);
     if (!isRecord(value)) throw new InputError(`${source}: a manifest must be a mapping with apiVersion, kind and metadata`);
