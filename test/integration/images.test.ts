@@ -81,11 +81,13 @@ describe('local images on the real dockerd', () => {
     let first: BuildImageResult;
 
     beforeAll(async () => {
-      first = await buildImage({ app, tag, baseImage: pythonBase.tag });
-      note(`${app}`, first);
+      // Forced: the test below claims a build, which an unchanged context would otherwise skip.
+      first = await buildImage({ app, tag, baseImage: pythonBase.tag, force: true });
+      note(`${app} (forced)`, first);
     }, 10 * MINUTE);
 
     it('builds, and skips an unchanged rebuild (same context hash)', async () => {
+      expect(first.skipped).toBe(false);
       expect(first.imageId).toMatch(/^sha256:/);
       const second = await buildImage({ app, tag, baseImage: pythonBase.tag });
       note(`${app} (again)`, second);
@@ -107,9 +109,7 @@ describe('local images on the real dockerd', () => {
         expect(load.errors).toBe(0);
         expect(load.statusCounts).toEqual({ 200: 400 });
         expect(load.bodyBytes).toBe(400 * 'I am watching you, Marius N'.length);
-        expect(load.latency.p50Ms).toBeGreaterThan(0);
-        expect(load.latency.p99Ms).toBeGreaterThanOrEqual(load.latency.p50Ms);
-        expect(load.latency.maxMs).toBeGreaterThanOrEqual(load.latency.p99Ms);
+        expect(load.latency.count).toBe(400); // every answer timed (the bands are load.test.ts's, on a server with known holds)
       }, 2 * MINUTE);
 
       it('rebuilds when forced', async () => {
@@ -131,7 +131,7 @@ describe('local images on the real dockerd', () => {
         expect(load.errors).toBe(0);
         expect(load.statusCounts).toEqual({ 200: 20 });
         expect(load.bodyBytes).toBe(20 * res.bodyBytes);
-        expect(load.latency.p99Ms).toBeGreaterThanOrEqual(load.latency.p50Ms);
+        expect(load.latency.count).toBe(20);
       }, 2 * MINUTE);
     }
   });
@@ -157,7 +157,10 @@ describe('local images on the real dockerd', () => {
 
 /** debootstrap's temp dir must go whatever happens: a failed mirror, or an abort mid-install. */
 describe('base image build failures clean up', () => {
-  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  /** debootstrap chroots and mounts /proc: without root these cannot run, and fail saying so rather than skip. */
+  const requireRoot = () => {
+    if (process.getuid?.() !== 0) throw new Error('needs root (debootstrap chroots and mounts /proc): run the tests as root, as scripts/test.sh does');
+  };
   const probe: DebianImageRecipe = {
     repository: 'kubelab-it/probe',
     suite: 'bookworm',
@@ -186,7 +189,8 @@ describe('base image build failures clean up', () => {
     return { error, left: await readdir(dir), mounts };
   }
 
-  asRoot('an unreachable mirror is an EnvironmentError and leaves no rootfs behind', async () => {
+  it('an unreachable mirror is an EnvironmentError and leaves no rootfs behind', async () => {
+    requireRoot();
     const { error, left, mounts } = await leftoversOf(() => ensureDebianImage(probe, { force: true, mirror: 'http://127.0.0.1:9/debian' }));
     expect(error).toBeInstanceOf(EnvironmentError);
     expect(String((error as Error).message)).toMatch(/debootstrap bookworm from http:\/\/127\.0\.0\.1:9\/debian/);
@@ -194,7 +198,8 @@ describe('base image build failures clean up', () => {
     expect(mounts).toEqual([]);
   }, 2 * MINUTE);
 
-  asRoot('an abort while dpkg runs in the chroot stops it, unmounts and deletes the rootfs', async () => {
+  it('an abort while dpkg runs in the chroot stops it, unmounts and deletes the rootfs', async () => {
+    requireRoot();
     const controller = new AbortController();
     const seen: string[] = [];
     const { error, left, mounts } = await leftoversOf(() =>
