@@ -168,8 +168,14 @@ export interface AirgapImage {
   id: string;
 }
 
-/** Which of `tags` exist locally (missing ones are left out: k3s then has to do without them). */
-export async function resolveAirgapImages(tags: readonly string[]): Promise<{ present: AirgapImage[]; missing: string[] }> {
+/**
+ * Which of `tags` exist locally. Missing ones are left out (k3s then has to do without them: without
+ * pause no pod starts), and `onLine` is told which, so that a node short of an image says so.
+ */
+export async function resolveAirgapImages(
+  tags: readonly string[],
+  onLine?: (line: string) => void,
+): Promise<{ present: AirgapImage[]; missing: string[] }> {
   const present: AirgapImage[] = [];
   const missing: string[] = [];
   for (const tag of [...new Set(tags)].sort()) {
@@ -177,6 +183,7 @@ export async function resolveAirgapImages(tags: readonly string[]): Promise<{ pr
     if (info) present.push({ tag, id: info.id });
     else missing.push(tag);
   }
+  if (missing.length > 0) onLine?.(`not in the local image store, so left out of the node's airgap images: ${missing.join(', ')} (kubelab forge builds them)`);
   return { present, missing };
 }
 
@@ -290,7 +297,7 @@ export interface K3sNodeImageResult extends ForgeResult {
 export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<K3sNodeImageResult> {
   const started = performance.now();
   const go = await goVersion();
-  const { present, missing } = await resolveAirgapImages(options.airgapImages);
+  const { present, missing } = await resolveAirgapImages(options.airgapImages, options.onLine);
   const planned = await k3sNodeRecipe(go, present, undefined, options.serverManifests);
   const tag = recipeTag(planned);
   const existing = await inspectImage(tag);
