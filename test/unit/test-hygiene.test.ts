@@ -29,7 +29,7 @@ function isTestCall(call: ts.CallExpression): boolean {
 }
 
 /** `return` statements of a test body that are not its last statement (nested functions are their own business). */
-export function earlyReturns(source: string, file = 'test.ts'): string[] {
+function earlyReturns(source: string, file = 'test.ts'): string[] {
   const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const found: string[] = [];
   const inBody = (body: ts.Block, name: string) => {
@@ -60,7 +60,7 @@ const SKIPPING_ALIASES = new Set(['xit', 'xtest', 'xdescribe', 'fit', 'fdescribe
 const ISSUE_REFERENCE = /\bissue \d+|#\d+/i;
 
 /** Skipped or focused tests (`it.skip`, `describe.only`, `xit`, ...) whose line, and the line above, name no issue. */
-export function unexplainedSkips(source: string, file = 'test.ts'): string[] {
+function unexplainedSkips(source: string, file = 'test.ts'): string[] {
   const sourceFile = ts.createSourceFile(file, source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   const lines = source.split('\n');
   const found: string[] = [];
