@@ -153,6 +153,7 @@ export function buildProgram(controller: AbortController): Command {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (id: string, flags) => {
       await checkReportTargets(flags);
+      const assertionTimeoutMs = parseSeconds(flags.timeout, '--timeout'); // every flag is checked before the cluster is asked
       const lesson = await loadLesson(id);
       const spec = clusterSpecFor(lesson, flags);
       const access = await resolveClusterAccess(flags, spec, { signal, createHint: `kubelab up ${id}` });
@@ -163,7 +164,7 @@ export function buildProgram(controller: AbortController): Command {
         access,
         spec,
         {
-          assertionTimeoutMs: parseSeconds(flags.timeout, '--timeout'),
+          assertionTimeoutMs,
           signal,
           output: detectOutputMode(Boolean(flags.json)),
           trace: Boolean(flags.trace),
