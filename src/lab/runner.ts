@@ -16,6 +16,7 @@ import { startTrace, traceAfterTheFact, type LiveTrace } from '../trace/recorder
 import type { Trace } from '../trace/types.js';
 import { CleanupStack } from '../util/cleanup.js';
 import { packageRoot, stateDir } from '../util/paths.js';
+import { claimClusters } from './cluster-claim.js';
 import { provisionCluster } from './provision.js';
 import type { AssertionResult, Lesson, LessonContext } from './types.js';
 
@@ -242,16 +243,21 @@ async function runTasks(tasks: Task<RunState>[], state: RunState, output: Output
   if (stopped !== undefined) throw stopped;
 }
 
+/** The clusters a run creates or reuses: the lesson's and its companions. */
+const clusterNames = (options: Pick<RunOptions, 'spec' | 'companions'>) => [options.spec.name, ...options.companions.map((c) => c.name)];
+
 /** `kubelab up`: the lesson's cluster with its images imported, nothing applied; the cluster stays. */
 export async function upLesson(lesson: Lesson, options: Omit<RunOptions, 'keep' | 'assertionTimeoutMs' | 'manifests' | 'trace'>): Promise<ClusterAccess> {
   const cleanup = new CleanupStack();
   const state: RunState = { images: [], results: [], companions: new Map() };
+  const release = await claimClusters(clusterNames(options), `up ${lesson.id}`);
   try {
     await runTasks(clusterTasks(lesson, { ...options, keep: false }, cleanup), state, options.output, options.signal);
     cleanup.clear(); // success: the learner owns the cluster now
     return state.access!;
   } finally {
     await cleanup.runAll();
+    await release();
   }
 }
 
@@ -265,8 +271,10 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
   let manifests: Manifest[] = [];
   let cleanupFailures: string[] = [];
   let nodeLogsDir: string | undefined;
+  let release: (() => Promise<void>) | undefined;
   try {
     manifests = await loadManifests(options.manifests ?? lessonManifestsDir(lesson));
+    release = await claimClusters(clusterNames(options), `run ${lesson.id}`);
     const workDir = await privateWorkDir(cleanup);
     await runTasks(
       [
@@ -304,6 +312,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
   } finally {
     traced = await trace?.stop();
     cleanupFailures = await cleanup.runAll();
+    await release?.();
   }
   return {
     lesson: lesson.id,

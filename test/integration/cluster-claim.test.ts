@@ -1,0 +1,60 @@
+/**
+ * Cluster claims between real processes: a run's claim refuses a second run of the same cluster
+ * while the first process lives, and is taken over once it is gone (a run killed with SIGKILL
+ * cannot release it).
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { EnvironmentError } from '../../src/errors.js';
+import { claimClusters, claimHolder } from '../../src/lab/cluster-claim.js';
+
+let home: string;
+const runs = () => join(home, 'runs');
+
+/** A claim file as another kubelab process would have written it. */
+async function claimedBy(cluster: string, pid: number): Promise<void> {
+  await writeFile(join(runs(), `${cluster}.json`), JSON.stringify({ cluster, pid, command: 'run lesson-1', since: '2026-12-02T00:00:00.000Z' }));
+}
+
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'kubelab-claims-'));
+  process.env.KUBELAB_HOME = home;
+});
+afterAll(async () => {
+  delete process.env.KUBELAB_HOME;
+  await rm(home, { recursive: true, force: true });
+});
+
+describe('cluster claims', () => {
+  test('a claim names this process, is private, and is gone once released', async () => {
+    const release = await claimClusters(['web'], 'run lesson-1');
+    const file = join(runs(), 'web.json');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ cluster: 'web', pid: process.pid, command: 'run lesson-1' });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    await expect(claimClusters(['web'], 'run lesson-1')).rejects.toThrow(`cluster web is in use by another kubelab run: pid ${process.pid}`);
+    await release();
+    expect(await readdir(runs())).toEqual([]);
+  });
+
+  test('a live process holding the claim refuses the run; once it is killed the claim is taken over', async () => {
+    const other = execa('sleep', ['60'], { reject: false });
+    try {
+      await claimedBy('api', other.pid!);
+      const refused = await claimClusters(['free', 'api'], 'run lesson-3').then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(EnvironmentError);
+      expect((refused as Error).message).toBe(`cluster api is in use by another kubelab run: pid ${other.pid} (\`run lesson-1\`) since 2026-12-02T00:00:00.000Z`);
+      // Refused as a whole: the claim it had already taken is released.
+      expect(await readdir(runs())).toEqual(['api.json']);
+    } finally {
+      other.kill('SIGKILL');
+      await other;
+    }
+    expect(await claimHolder('api')).toBeUndefined();
+    const release = await claimClusters(['api'], 'run lesson-3');
+    expect((await claimHolder('api'))?.pid).toBe(process.pid);
+    await release();
+  });
+});
