@@ -91,7 +91,7 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
       if (settled) return;
       const mine = generation;
       const isCurrent = () => !settled && mine === generation;
-      current = await watch.watch(
+      const controller = await watch.watch(
         path,
         { ...query, resourceVersion, allowWatchBookmarks: true },
         (phase, object: T) => {
@@ -117,8 +117,11 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
           void restart();
         },
       );
-      // watch() returns once the server answered the request: the watch is established, unless it already ended.
-      if (isCurrent()) options.onWatching?.();
+      // Settled or abandoned while the request was on its way: nothing else will close this watch.
+      if (!isCurrent()) return void controller.abort();
+      current = controller;
+      // watch() returns once the server answered the request: the watch is established.
+      options.onWatching?.();
     };
     const restart = async () => {
       if (settled) return;

@@ -17,12 +17,15 @@ import { connect, type Kube } from '../../src/kube/client.js';
 import { waitFor } from '../../src/kube/wait.js';
 
 const COLLECTION = '/api/v1/namespaces/default/configmaps';
+/** A collection whose watch requests the server leaves unanswered until a test answers them. */
+const UNANSWERED = '/api/v1/namespaces/unanswered/configmaps';
 const STALE_VERSION = '10';
 const FRESH_VERSION = '20';
 
 /** Every list and watch request the server saw, in order, with the version a watch asked for. */
 const requests: string[] = [];
 const openWatches = new Set<ServerResponse>();
+let onUnansweredWatch: ((res: ServerResponse) => void) | undefined;
 let server: Server;
 let dir: string;
 let kube: Kube;
@@ -49,7 +52,10 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     res.setHeader('content-type', 'application/json');
-    if (url.pathname === '/api/v1') {
+    if (url.pathname === UNANSWERED) {
+      if (url.searchParams.get('watch') === 'true') onUnansweredWatch?.(res);
+      else res.end(JSON.stringify({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: '30' }, items: [] }));
+    } else if (url.pathname === '/api/v1') {
       res.end(JSON.stringify({ kind: 'APIResourceList', groupVersion: 'v1', resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true }] }));
     } else if (url.pathname === COLLECTION && url.searchParams.get('watch') !== 'true') {
       lists += 1;
@@ -88,6 +94,28 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await rm(dir, { recursive: true, force: true });
+});
+
+describe('waitFor settled while its watch request is unanswered', () => {
+  test('closes that watch once the server answers it', async () => {
+    const stop = new AbortController();
+    const arrived = new Promise<ServerResponse>((resolve) => (onUnansweredWatch = resolve));
+    const waiting = waitFor(kube, {
+      description: 'a configmap that never appears',
+      target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'unanswered' },
+      until: (objects) => (objects.length > 0 ? true : undefined),
+      timeoutMs: 10_000,
+      signal: stop.signal,
+    });
+    const held = await arrived;
+    stop.abort(new Error('stopped by the test'));
+    await expect(waiting).rejects.toThrow('stopped by the test');
+    // Now the server answers: the watch it opens belongs to a settled wait and must be closed by it.
+    const closed = new Promise<boolean>((resolve) => held.once('close', () => resolve(true)));
+    held.writeHead(200);
+    held.flushHeaders();
+    expect(await Promise.race([closed, delay(5000, false, { ref: false })])).toBe(true);
+  }, 20_000);
 });
 
 describe('waitFor after 410 Gone', () => {
