@@ -11,11 +11,12 @@ import { applyManifests } from '../kube/apply.js';
 import { connect, type ClusterAccess, type Kube } from '../kube/client.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
 import { taskList, type OutputMode, type Task } from '../report/tasks.js';
-import { TimelineRecorder, type Timeline } from '../report/timeline.js';
+import { faultLines, TimelineRecorder, type Timeline } from '../report/timeline.js';
 import { startTrace, traceAfterTheFact, type LiveTrace } from '../trace/recorder.js';
 import type { Trace } from '../trace/types.js';
 import { CleanupStack } from '../util/cleanup.js';
 import { packageRoot, stateDir } from '../util/paths.js';
+import { recordFaults } from '../observe/faults.js';
 import { claimClusters } from './cluster-claim.js';
 import { provisionCluster } from './provision.js';
 import type { AssertionResult, Lesson, LessonContext } from './types.js';
@@ -161,6 +162,9 @@ function verifyTask(lesson: Lesson, state: RunState): Task<RunState> {
               durationMs: Date.now() - started,
               ...(observation.diagnostic ? { diagnostic: observation.diagnostic } : {}),
             };
+            // A failure that followed a fault (a node NotReady, a pod restarted) names it.
+            const faults = result.pass ? [] : faultLines(context.timeline.snapshot());
+            if (faults.length > 0) result.diagnostic = [result.diagnostic, 'faults during the run before this check:', ...faults].filter(Boolean).join('\n');
             state.results.push(result);
             if (!result.pass) throw new Error(failureText(result));
             task.title = `${assertion.name}: ${result.observed}`;
@@ -272,6 +276,9 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
   let cleanupFailures: string[] = [];
   let nodeLogsDir: string | undefined;
   let release: (() => Promise<void>) | undefined;
+  // Faults (nodes NotReady, pods restarted, the API server away) are watched from apply to the end.
+  const faultWatch = new AbortController();
+  let faults: Promise<void> | undefined;
   try {
     manifests = await loadManifests(options.manifests ?? lessonManifestsDir(lesson));
     release = await claimClusters(clusterNames(options), `run ${lesson.id}`);
@@ -283,6 +290,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
           title: `apply ${manifests.length} objects`,
           task: async (state, task) => {
             state.context = newContext('run', lesson, state, options.spec, options, cleanup, workDir);
+            faults = recordFaults(state.context.kube, lesson.namespace, state.context.timeline, faultWatch.signal);
             if (options.trace && lesson.trace) {
               trace = startTrace(state.context.kube, lesson.namespace, lesson.trace, { signal: options.signal, deadlineMs: options.assertionTimeoutMs });
             }
@@ -311,6 +319,8 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
     }
   } finally {
     traced = await trace?.stop();
+    faultWatch.abort();
+    await faults;
     cleanupFailures = await cleanup.runAll();
     await release?.();
   }

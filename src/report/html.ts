@@ -21,7 +21,7 @@ import {
   type ChartSeries,
   type TimelineChart,
 } from './chart.js';
-import type { Timeline, TimelineEvent } from './timeline.js';
+import { faultLines, type Timeline, type TimelineEvent } from './timeline.js';
 import { hopTimings } from './timeline-text.js';
 
 export interface HtmlReportInput {
@@ -42,6 +42,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const sections = [
     header(title, outcome, timeline?.startedAt ?? trace?.startedAt),
     timeline?.notes.length ? notesSection(timeline.notes) : '',
+    faultLines(timeline).length ? faultsSection(faultLines(timeline)) : '',
     assertionsSection(outcome.results),
     leftoversSection(outcome),
     timeline ? chartsSection(timeline) : '',
@@ -79,6 +80,10 @@ function header(title: string, outcome: LessonOutcome, startedAt: number | undef
 <h1>${escapeHtml(title)} <span class="pill ${failed ? 'fail' : 'pass'}">${failed ? 'FAILED' : 'PASSED'}</span></h1>
 <p class="facts">${facts.filter(Boolean).join(' · ')}</p>
 </header>`;
+}
+
+function faultsSection(faults: string[]): string {
+  return `<aside class="notes faults"><h2>Faults during the run</h2><ul>${faults.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul></aside>`;
 }
 
 function notesSection(notes: string[]): string {
@@ -213,6 +218,7 @@ h2 { font-size: 17px; margin: 0 0 12px; }
 header .facts { margin: 0; color: #4b5563; }
 section, aside.notes { background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; padding: 16px 20px; margin-top: 20px; }
 aside.notes { background: #fffbeb; border-color: #fcd34d; }
+aside.faults { background: #fef2f2; border-color: #fca5a5; }
 aside.notes h2 { font-size: 14px; margin-bottom: 4px; }
 aside.notes ul { margin: 0; padding-left: 20px; }
 table { width: 100%; border-collapse: collapse; font-size: 13px; }

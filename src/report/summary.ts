@@ -1,4 +1,5 @@
 import type { LessonOutcome } from '../lab/runner.js';
+import { faultLines } from './timeline.js';
 
 /** The closing lines of a run: each assertion with its evidence, then a count line. */
 export function formatSummary(outcome: LessonOutcome): string {
@@ -11,6 +12,8 @@ export function formatSummary(outcome: LessonOutcome): string {
       if (r.diagnostic) lines.push(...r.diagnostic.split('\n').map((l) => `        | ${l}`));
     }
   }
+  const faults = faultLines(outcome.timeline);
+  if (faults.length > 0) lines.push('  faults during the run:', ...faults.map((f) => `    ${f}`));
   if (outcome.nodeLogsDir) lines.push(`  node logs: ${outcome.nodeLogsDir}`);
   for (const failure of outcome.cleanupFailures) lines.push(`  cleanup failed: ${failure}`);
   const passed = outcome.results.filter((r) => r.pass && !r.skipped).length;

@@ -27,6 +27,8 @@ export interface TimelineEvent {
   message: string;
   /** kind/name of the object the event is about. */
   object?: string;
+  /** Something went wrong in the cluster during the run (a node NotReady, a pod restarted, the API server away). */
+  fault?: true;
 }
 
 export interface Timeline {
@@ -89,4 +91,12 @@ export class TimelineRecorder {
       notes: [...this.notes],
     };
   }
+}
+
+/** The faults of a timeline, one line each: "+73.2 s node/x NodeNotReady: Ready=Unknown (...)". */
+export function faultLines(timeline: Pick<Timeline, 'events'> | undefined): string[] {
+  return (timeline?.events ?? [])
+    .filter((e) => e.fault)
+    .sort((a, b) => a.t - b.t)
+    .map((e) => `+${(e.t / 1000).toFixed(1)} s ${e.object ?? ''} ${e.reason}: ${e.message}`);
 }

@@ -12,7 +12,11 @@ import { execa, type ResultPromise } from 'execa';
 export interface ApiServer {
   kubeconfig: string;
   context: string;
+  /** Stops it and removes its data. */
   stop(): Promise<void>;
+  /** Stops the process only (the API server goes away); `restart` brings it back. */
+  halt(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -39,35 +43,52 @@ export async function startApiServer(image: string): Promise<ApiServer> {
   const dir = await mkdtemp(join(tmpdir(), 'kubelab-it-api-'));
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   let child: ResultPromise | undefined;
-  const stop = async () => {
+  const halt = async () => {
     child?.kill('SIGTERM');
     await child?.catch(() => undefined);
+    child = undefined;
+  };
+  const stop = async () => {
+    await halt();
     await rm(dir, { recursive: true, force: true });
   };
   try {
     const k3s = await k3sBinary(dir, image);
     const port = await freePort();
-    child = execa(k3s, [
-      'server', '--disable-agent', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port),
-      '--disable', 'traefik,servicelb,local-storage,metrics-server,coredns', '--disable-helm-controller', '--disable-network-policy',
-      '--write-kubeconfig', kubeconfig, '--write-kubeconfig-mode', '600',
-    ], { reject: false, all: true, buffer: false });
-    // k3s says when it is ready; its output is the event to wait for.
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('k3s API server not ready within 120 s')), 120_000);
-      const done = (error?: Error) => {
-        clearTimeout(timer);
-        if (error) reject(error);
-        else resolve();
-      };
-      let tail = '';
-      child!.all!.on('data', (chunk: Buffer) => {
-        tail = (tail + chunk.toString()).slice(-4000);
-        if (tail.includes('k3s is up and running')) done();
+    // Same port and data dir each time: a restart is the same API server coming back.
+    const launch = async () => {
+      child = execa(k3s, [
+        'server', '--disable-agent', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port),
+        '--disable', 'traefik,servicelb,local-storage,metrics-server,coredns', '--disable-helm-controller', '--disable-network-policy',
+        '--write-kubeconfig', kubeconfig, '--write-kubeconfig-mode', '600',
+      ], { reject: false, all: true, buffer: false });
+      // k3s says when it is ready; its output is the event to wait for.
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('k3s API server not ready within 120 s')), 120_000);
+        const done = (error?: Error) => {
+          clearTimeout(timer);
+          if (error) reject(error);
+          else resolve();
+        };
+        let tail = '';
+        child!.all!.on('data', (chunk: Buffer) => {
+          tail = (tail + chunk.toString()).slice(-4000);
+          if (tail.includes('k3s is up and running')) done();
+        });
+        child!.on('exit', (code) => done(new Error(`k3s exited with ${code}: ${tail}`)));
       });
-      child!.on('exit', (code) => done(new Error(`k3s exited with ${code}: ${tail}`)));
-    });
-    return { kubeconfig, context: 'default', stop };
+    };
+    await launch();
+    return {
+      kubeconfig,
+      context: 'default',
+      stop,
+      halt,
+      restart: async () => {
+        await halt();
+        await launch();
+      },
+    };
   } catch (error) {
     await stop();
     throw error;

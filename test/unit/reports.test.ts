@@ -50,6 +50,22 @@ describe('terminal and JSON reports', () => {
     expect(text).toMatch(/FAIL {2}GET http:\/\/127\.0\.0\.1:8081\//);
     expect(text.trimEnd().split('\n').pop()).toBe('1 passed, 1 failed (61.5s)');
   });
+  test('faults during the run are listed in the summary, in time order, and only faults', () => {
+    const timeline = {
+      startedAt: 0, charts: [], series: [], notes: [],
+      events: [
+        { t: 95_000, source: 'kubelab', reason: 'NodeReady', object: 'node/agent-1', message: 'Ready again (was Unknown)', fault: true as const },
+        { t: 12_000, source: 'deployment-controller', reason: 'ScalingReplicaSet', object: 'deployment/myapp', message: 'Scaled up' },
+        { t: 73_200, source: 'kubelab', reason: 'NodeNotReady', object: 'node/agent-1', message: 'Ready=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)', fault: true as const },
+      ],
+    };
+    expect(formatSummary({ ...outcome, timeline })).toContain(
+      '  faults during the run:\n' +
+        '    +73.2 s node/agent-1 NodeNotReady: Ready=Unknown (NodeStatusUnknown: Kubelet stopped posting node status.)\n' +
+        '    +95.0 s node/agent-1 NodeReady: Ready again (was Unknown)\n1 passed',
+    );
+    expect(formatSummary(outcome)).not.toContain('faults');
+  });
   test('JSON says whether everything passed and where the kubeconfig is', () => {
     const json = JSON.parse(toJson(outcome)) as { passed: boolean; kubeconfig: string; results: unknown[] };
     expect(json.passed).toBe(false);

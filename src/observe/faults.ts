@@ -1,0 +1,91 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import type { Kube } from '../kube/client.js';
+import { observe } from '../kube/wait.js';
+import type { TimelineEvent, TimelineRecorder } from '../report/timeline.js';
+
+export type Fault = Omit<TimelineEvent, 't' | 'fault' | 'source'>;
+
+/** A node's Ready condition as `True`, `False` or `Unknown`, with why; none while it registers. */
+function readiness(node: V1Node): { status: string; why: string } | undefined {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  return ready && { status: ready.status, why: `${ready.reason ?? ''}: ${ready.message ?? ''}` };
+}
+
+/**
+ * Node faults between two observations: a node that stops being Ready (or is not Ready when first
+ * seen), and one that becomes Ready again. `known` holds each node's last Ready status and is updated.
+ */
+export function nodeFaults(known: Map<string, string>, nodes: V1Node[]): Fault[] {
+  const faults: Fault[] = [];
+  for (const node of nodes) {
+    const name = node.metadata?.name ?? '';
+    const ready = readiness(node);
+    if (!ready) continue;
+    const { status, why } = ready;
+    const before = known.get(name);
+    known.set(name, status);
+    if (before === status || (before === undefined && status === 'True')) continue;
+    if (status === 'True') faults.push({ reason: 'NodeReady', object: `node/${name}`, message: `Ready again (was ${before})` });
+    else faults.push({ reason: 'NodeNotReady', object: `node/${name}`, message: `Ready=${status} (${why})` });
+  }
+  return faults;
+}
+
+/** Pod faults between two observations: containers restarted, pods evicted. `known` is updated. */
+export function podFaults(known: Map<string, { restarts: number; evicted: boolean }>, pods: V1Pod[]): Fault[] {
+  const faults: Fault[] = [];
+  for (const pod of pods) {
+    const name = pod.metadata?.name ?? '';
+    const restarts = (pod.status?.containerStatuses ?? []).reduce((sum, c) => sum + c.restartCount, 0);
+    const evicted = pod.status?.reason === 'Evicted';
+    const before = known.get(name) ?? { restarts: 0, evicted: false };
+    known.set(name, { restarts, evicted });
+    if (restarts > before.restarts) {
+      const last = pod.status?.containerStatuses?.find((c) => c.lastState?.terminated)?.lastState?.terminated;
+      const how = last ? ` (last exit: ${last.reason ?? 'terminated'}, code ${last.exitCode})` : '';
+      faults.push({ reason: 'PodRestarted', object: `pod/${name}`, message: `${restarts} restart(s)${how}` });
+    }
+    if (evicted && !before.evicted) faults.push({ reason: 'PodEvicted', object: `pod/${name}`, message: pod.status?.message ?? 'evicted' });
+  }
+  return faults;
+}
+
+/**
+ * Records faults during a run into the timeline, marked as faults, until `signal` aborts: nodes
+ * going NotReady and back, pods of the lesson's namespace restarting or evicted, and the API server
+ * going away and coming back (then both watches start again from a fresh list).
+ */
+export async function recordFaults(kube: Kube, namespace: string, timeline: TimelineRecorder, signal: AbortSignal): Promise<void> {
+  const record = (fault: Fault) => timeline.event({ source: 'kubelab', ...fault, fault: true });
+  const nodes = new Map<string, string>();
+  const pods = new Map<string, { restarts: number; evicted: boolean }>();
+  let unreachableSince: number | undefined;
+  const reachable = () => {
+    if (unreachableSince === undefined) return;
+    record({ reason: 'APIServerBack', object: 'apiserver', message: `answering again after ${((Date.now() - unreachableSince) / 1000).toFixed(1)} s` });
+    unreachableSince = undefined;
+  };
+  while (!signal.aborted) {
+    // One attempt: both watches, stopped together when either loses the API server.
+    const attempt = new AbortController();
+    const within = AbortSignal.any([signal, attempt.signal]);
+    const follow = <T extends V1Node | V1Pod>(target: Parameters<typeof observe>[1], faultsOf: (objects: T[]) => Fault[]) =>
+      observe<T>(kube, target, (objects) => (reachable(), faultsOf(objects).forEach(record)), within);
+    try {
+      await Promise.all([
+        follow<V1Node>({ apiVersion: 'v1', kind: 'Node' }, (list) => nodeFaults(nodes, list)),
+        follow<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace }, (list) => podFaults(pods, list)),
+      ]);
+    } catch (error) {
+      attempt.abort();
+      if (signal.aborted) break;
+      if (unreachableSince === undefined) {
+        unreachableSince = Date.now();
+        record({ reason: 'APIServerUnreachable', object: 'apiserver', message: (error as Error).message });
+      }
+      // Try again each second until it answers (or the run ends).
+      await delay(1000, undefined, { signal }).catch(() => undefined);
+    }
+  }
+}
