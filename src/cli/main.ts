@@ -6,6 +6,7 @@ import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
 import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import { describeError, ExitCode, InputError, KubelabError } from '../errors.js';
 import { lessonIds, loadLesson } from '../lab/catalog.js';
+import { findLeftovers } from '../lab/gc.js';
 import { runLesson, upLesson, verifyLesson, type LessonOutcome } from '../lab/runner.js';
 import { apiServerVersion } from '../kube/api-version.js';
 import { connect } from '../kube/client.js';
@@ -173,6 +174,29 @@ export function buildProgram(controller: AbortController): Command {
         companions,
       );
       actionExitCode = await report(outcome, flags);
+    });
+
+  program.command('gc')
+    .description('remove what killed runs left: clusters they would have deleted, stale claims and kubeconfigs, temp dirs of processes that are gone')
+    .option('--dry-run', 'list what would be removed; remove nothing')
+    .action(async (flags: { dryRun?: boolean }) => {
+      const leftovers = await findLeftovers(signal);
+      if (leftovers.length === 0) process.stdout.write('nothing left behind\n');
+      let failed = 0;
+      for (const leftover of leftovers) {
+        if (flags.dryRun) {
+          process.stdout.write(`would remove ${leftover.what}\n`);
+          continue;
+        }
+        await leftover.remove().then(
+          () => process.stdout.write(`removed ${leftover.what}\n`),
+          (error: Error) => {
+            failed += 1;
+            process.stderr.write(`kubelab: could not remove ${leftover.what}: ${error.message}\n`);
+          },
+        );
+      }
+      actionExitCode = failed > 0 ? ExitCode.cleanupFailed : ExitCode.ok;
     });
 
   program.command('down')

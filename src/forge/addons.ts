@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspectImage, tagImage } from '../docker/engine.js';
 import { ensureDebianImage, recipeHash, recipeTag, RECIPE_LABEL, type DebianImageRecipe, type RecipeFile } from '../images/base.js';
@@ -8,6 +7,7 @@ import { packageRoot } from '../util/paths.js';
 import { buildGoModule, goBuildSource, type GoBuild } from './go-build.js';
 import { goBuildIdentity } from './go-tool.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
+import { makeTempDir } from '../util/temp.js';
 
 /**
  * The add-on images a k3s server runs (CoreDNS, metrics-server, local-path-provisioner) and the
@@ -215,7 +215,7 @@ export async function ensureAddonImage(addon: AddonImage, options: ForgeOptions 
   const hashed = recipeTag(recipe);
   const built = await inspectImage(hashed);
   if (!built || built.labels[RECIPE_LABEL] !== recipeHash(recipe) || options.force) {
-    const work = await mkdtemp(join(tmpdir(), `kubelab-${addon.name}-`));
+    const work = await makeTempDir(addon.name);
     try {
       const binary = join(work, addon.name);
       await buildGoModule(addon.build, binary, work, options);

@@ -1,6 +1,5 @@
 import { FORGED_K3S_IMAGE } from '../cluster/k3d/config.js';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { inspectImage, tagImage } from '../docker/engine.js';
@@ -12,6 +11,7 @@ import type { GoBuild } from './go-build.js';
 import { ensureGoBinaryNoted, goBuildIdentity } from './go-tool.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
+import { makeTempDir } from '../util/temp.js';
 
 /**
  * The k3s node image, forged from source: k3s's `cmd/server` multicall binary (k3s, containerd,
@@ -316,7 +316,7 @@ export async function ensureK3sNodeImage(options: K3sNodeImageOptions): Promise<
     };
   }
   for (const build of k3sGoBuilds(go)) await ensureGoBinaryNoted(build, k3sBinaryDir(), options);
-  const work = await mkdtemp(join(tmpdir(), 'kubelab-k3s-airgap-'));
+  const work = await makeTempDir('k3s-airgap');
   try {
     const tar = join(work, 'airgap.tar');
     if (present.length > 0) {

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
 import { execa, ExecaError } from 'execa';
 import { EnvironmentError } from '../errors.js';
 import { exclusive } from '../util/exclusive.js';
 import { run, runAllowingFailure } from '../util/exec.js';
 import { assertDockerAvailable, inspectImage, lastLines } from '../docker/engine.js';
+import { makeTempDir } from '../util/temp.js';
 
 /**
  * Local base images, built from Debian packages because nothing can be pulled: debootstrap a
@@ -177,7 +177,7 @@ async function buildUnlessCurrent(recipe: DebianImageRecipe, options: EnsureImag
 
   const scratch = recipe.variant === 'scratch';
   const debootstrap = scratch ? undefined : checkRootfsPrerequisites(tag);
-  const rootfs = await mkdtemp(join(tmpdir(), 'kubelab-rootfs-'));
+  const rootfs = await makeTempDir('rootfs');
   try {
     await chmod(rootfs, 0o755); // becomes the image's /
     if (debootstrap) await bootstrapRootfs(debootstrap, recipe, rootfs, options.mirror ?? debianMirror(recipe.suite), tag, options);

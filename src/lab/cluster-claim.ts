@@ -1,25 +1,34 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ProviderName } from '../cluster/spec.js';
 import { EnvironmentError } from '../errors.js';
 import { stateDir } from '../util/paths.js';
+import { isAlive } from '../util/process.js';
 
 /** What a run writes while it uses a cluster: who, since when. */
 export interface ClusterClaim {
   cluster: string;
+  provider: ProviderName;
   pid: number;
   command: string;
+  /** The run keeps the cluster (`--keep`, `up`): a leftover of a killed run is a leak only when false. */
+  keep: boolean;
   since: string;
 }
 
 const claimPath = (cluster: string) => join(stateDir(), 'runs', `${cluster}.json`);
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, owned by someone else
-  }
+/** Every claim on record, live or left by a killed run. */
+export async function allClaims(): Promise<ClusterClaim[]> {
+  const dir = join(stateDir(), 'runs');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const claims = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readFile(join(dir, n), 'utf8').then((t) => JSON.parse(t) as ClusterClaim, () => undefined)));
+  return claims.filter((c): c is ClusterClaim => c !== undefined);
+}
+
+/** Forgets a claim (`kubelab gc`, once its run is gone). */
+export function dropClaim(cluster: string): Promise<void> {
+  return rm(claimPath(cluster), { force: true });
 }
 
 /** The live run that holds `cluster`, if any; a claim whose process is gone is stale and ignored. */
@@ -36,15 +45,18 @@ export async function claimHolder(cluster: string): Promise<ClusterClaim | undef
  * The claim file is created exclusively; one left by a killed run (its pid gone) is taken over.
  * Returns the release, which the caller runs however the run ends.
  */
-export async function claimClusters(clusters: readonly string[], command: string): Promise<() => Promise<void>> {
+export async function claimClusters(
+  clusters: ReadonlyArray<{ name: string; provider: ProviderName }>,
+  run: { command: string; keep: boolean },
+): Promise<() => Promise<void>> {
   await mkdir(join(stateDir(), 'runs'), { recursive: true });
   const taken: string[] = [];
   const release = async () => {
     for (const cluster of taken.splice(0)) await rm(claimPath(cluster), { force: true });
   };
   try {
-    for (const cluster of clusters) {
-      const claim: ClusterClaim = { cluster, pid: process.pid, command, since: new Date().toISOString() };
+    for (const { name: cluster, provider } of clusters) {
+      const claim: ClusterClaim = { cluster, provider, pid: process.pid, ...run, since: new Date().toISOString() };
       const write = () => writeFile(claimPath(cluster), JSON.stringify(claim) + '\n', { flag: 'wx', mode: 0o600 });
       const created = await write().then(
         () => true,

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { servesJoinToken, type ClusterProvider } from '../cluster/provider.js';
 import { findTool } from '../cluster/tools.js';
@@ -20,6 +19,7 @@ import { recordFaults } from '../observe/faults.js';
 import { claimClusters } from './cluster-claim.js';
 import { provisionCluster } from './provision.js';
 import type { AssertionResult, Lesson, LessonContext } from './types.js';
+import { makeTempDir } from '../util/temp.js';
 
 export interface SessionOptions {
   assertionTimeoutMs: number;
@@ -89,7 +89,7 @@ export function lessonManifestsDir(lesson: Lesson): string {
 }
 
 async function privateWorkDir(cleanup: CleanupStack): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kubelab-'));
+  const dir = await makeTempDir('run');
   cleanup.register(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
   return dir;
 }
@@ -248,13 +248,13 @@ async function runTasks(tasks: Task<RunState>[], state: RunState, output: Output
 }
 
 /** The clusters a run creates or reuses: the lesson's and its companions. */
-const clusterNames = (options: Pick<RunOptions, 'spec' | 'companions'>) => [options.spec.name, ...options.companions.map((c) => c.name)];
+const runClusters = (options: Pick<RunOptions, 'spec' | 'companions'>) => [options.spec, ...options.companions];
 
 /** `kubelab up`: the lesson's cluster with its images imported, nothing applied; the cluster stays. */
 export async function upLesson(lesson: Lesson, options: Omit<RunOptions, 'keep' | 'assertionTimeoutMs' | 'manifests' | 'trace'>): Promise<ClusterAccess> {
   const cleanup = new CleanupStack();
   const state: RunState = { images: [], results: [], companions: new Map() };
-  const release = await claimClusters(clusterNames(options), `up ${lesson.id}`);
+  const release = await claimClusters(runClusters(options), { command: `up ${lesson.id}`, keep: true });
   try {
     await runTasks(clusterTasks(lesson, { ...options, keep: false }, cleanup), state, options.output, options.signal);
     cleanup.clear(); // success: the learner owns the cluster now
@@ -281,7 +281,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
   let faults: Promise<void> | undefined;
   try {
     manifests = await loadManifests(options.manifests ?? lessonManifestsDir(lesson));
-    release = await claimClusters(clusterNames(options), `run ${lesson.id}`);
+    release = await claimClusters(runClusters(options), { command: `run ${lesson.id}`, keep: options.keep });
     const workDir = await privateWorkDir(cleanup);
     await runTasks(
       [

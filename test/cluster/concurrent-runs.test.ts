@@ -1,6 +1,7 @@
 /**
  * Two runs of one lesson at once: the second is refused at once (exit 3, naming the first run's pid
- * and the cluster) and touches nothing; the first is then interrupted and cleans up as usual.
+ * and the cluster) and touches nothing; the first is then interrupted and cleans up as usual. A run
+ * killed with SIGKILL cannot clean up: `kubelab gc` then finds and deletes what it left.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,8 +15,17 @@ const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const CLUSTER = 'yadoc-exposed';
 let home: string;
 
-function kubelab(args: string[]) {
-  return execa(process.execPath, [cli, ...args], { reject: false, all: true, env: { CI: 'true', KUBELAB_HOME: home } });
+function kubelab(args: string[], options: { detached?: boolean } = {}) {
+  return execa(process.execPath, [cli, ...args], { reject: false, all: true, env: { CI: 'true', KUBELAB_HOME: home }, ...options });
+}
+
+/** Checks every 200 ms until `check` holds, up to a deadline (docker has no watch for this). */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 async function clusterContainers(): Promise<string> {
@@ -52,5 +62,21 @@ describe('a second run of a lesson that is running', () => {
     expect(result.exitCode).toBe(130);
     expect(await clusterContainers()).toBe('');
     expect(await claimHolder(CLUSTER)).toBeUndefined();
+  }, 10 * 60_000);
+
+  test('a run killed with SIGKILL leaks its cluster; kubelab gc deletes it and its claim', async () => {
+    // Its own process group, as a terminal job: SIGKILL reaches kubelab and the k3d it started.
+    const victim = kubelab(['run', 'lesson-1'], { detached: true });
+    await until('the run to start the cluster nodes', async () => (await clusterContainers()).includes(`k3d-${CLUSTER}-server-0`), 5 * 60_000);
+    process.kill(-victim.pid!, 'SIGKILL');
+    await victim;
+    expect(await clusterContainers()).not.toBe('');
+
+    const gc = await kubelab(['gc']);
+    console.log(gc.all);
+    expect(gc.stdout).toContain(`removed k3d cluster ${CLUSTER} (left by \`run lesson-1\`, pid ${victim.pid}`);
+    expect(gc.exitCode).toBe(0);
+    expect(await clusterContainers()).toBe('');
+    expect((await kubelab(['gc'])).stdout).toBe('nothing left behind');
   }, 10 * 60_000);
 });

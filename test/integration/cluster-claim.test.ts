@@ -16,7 +16,7 @@ const runs = () => join(home, 'runs');
 
 /** A claim file as another kubelab process would have written it. */
 async function claimedBy(cluster: string, pid: number): Promise<void> {
-  await writeFile(join(runs(), `${cluster}.json`), JSON.stringify({ cluster, pid, command: 'run lesson-1', since: '2026-12-02T00:00:00.000Z' }));
+  await writeFile(join(runs(), `${cluster}.json`), JSON.stringify({ cluster, provider: 'k3d', pid, command: 'run lesson-1', keep: false, since: '2026-12-02T00:00:00.000Z' }));
 }
 
 beforeAll(async () => {
@@ -30,11 +30,11 @@ afterAll(async () => {
 
 describe('cluster claims', () => {
   test('a claim names this process, is private, and is gone once released', async () => {
-    const release = await claimClusters(['web'], 'run lesson-1');
+    const release = await claimClusters([{ name: 'web', provider: 'k3d' }], { command: 'run lesson-1', keep: false });
     const file = join(runs(), 'web.json');
-    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ cluster: 'web', pid: process.pid, command: 'run lesson-1' });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ cluster: 'web', provider: 'k3d', pid: process.pid, command: 'run lesson-1', keep: false });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
-    await expect(claimClusters(['web'], 'run lesson-1')).rejects.toThrow(`cluster web is in use by another kubelab run: pid ${process.pid}`);
+    await expect(claimClusters([{ name: 'web', provider: 'k3d' }], { command: 'run lesson-1', keep: false })).rejects.toThrow(`cluster web is in use by another kubelab run: pid ${process.pid}`);
     await release();
     expect(await readdir(runs())).toEqual([]);
   });
@@ -43,7 +43,7 @@ describe('cluster claims', () => {
     const other = execa('sleep', ['60'], { reject: false });
     try {
       await claimedBy('api', other.pid!);
-      const refused = await claimClusters(['free', 'api'], 'run lesson-3').then(() => undefined, (e: unknown) => e);
+      const refused = await claimClusters([{ name: 'free', provider: 'k3d' }, { name: 'api', provider: 'k3d' }], { command: 'run lesson-3', keep: false }).then(() => undefined, (e: unknown) => e);
       expect(refused).toBeInstanceOf(EnvironmentError);
       expect((refused as Error).message).toBe(`cluster api is in use by another kubelab run: pid ${other.pid} (\`run lesson-1\`) since 2026-12-02T00:00:00.000Z`);
       // Refused as a whole: the claim it had already taken is released.
@@ -53,7 +53,7 @@ describe('cluster claims', () => {
       await other;
     }
     expect(await claimHolder('api')).toBeUndefined();
-    const release = await claimClusters(['api'], 'run lesson-3');
+    const release = await claimClusters([{ name: 'api', provider: 'k3d' }], { command: 'run lesson-3', keep: false });
     expect((await claimHolder('api'))?.pid).toBe(process.pid);
     await release();
   });

@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { run, runAllowingFailure } from '../../util/exec.js';
+import { makeTempDir } from '../../util/temp.js';
 
 /** Kubernetes' containerd namespace: images the kubelet sees live there. */
 const K8S_NAMESPACE = 'k8s.io';
@@ -25,7 +25,7 @@ export async function importIntoNodes(nodes: readonly string[], images: readonly
   if (first === undefined) throw new Error(`no node containers to import ${images.join(', ')} into`);
   if (images.length === 0) return;
   const { signal, onLine } = options;
-  const dir = await mkdtemp(join(tmpdir(), 'kubelab-images-'));
+  const dir = await makeTempDir('images');
   const archive = join(dir, 'images.tar');
   const shared = `${options.sharedDir}/${basename(dir)}.tar`;
   try {

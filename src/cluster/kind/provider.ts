@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { assertDockerAvailable } from '../../docker/engine.js';
@@ -11,6 +10,7 @@ import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from '../pr
 import type { Addon, ClusterSpec, ObservedCluster, PortMapping } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR, kindConfig } from './config.js';
+import { makeTempDir } from '../../util/temp.js';
 
 const KIND_REMEDY = 'install kind (https://kind.sigs.k8s.io) or run `kubelab forge` to build it';
 const CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
@@ -53,7 +53,7 @@ export class KindProvider implements ClusterProvider {
   }
 
   async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
-    const dir = await mkdtemp(join(tmpdir(), 'kubelab-kind-'));
+    const dir = await makeTempDir('kind');
     try {
       const configFile = join(dir, 'kind-config.yaml');
       await writeFile(configFile, stringify(kindConfig(spec)));
@@ -90,7 +90,7 @@ export class KindProvider implements ClusterProvider {
   }
 
   async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
-    const scratch = await mkdtemp(join(tmpdir(), 'kubelab-kind-'));
+    const scratch = await makeTempDir('kind');
     try {
       await run(this.kind(), ['delete', 'cluster', '--name', name, '--kubeconfig', join(scratch, 'kubeconfig')], {
         signal: options.signal,

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { inspectImage, removeContainer, tagImage, waitForLog } from '../../docker/engine.js';
 import { EnvironmentError } from '../../errors.js';
@@ -16,6 +15,7 @@ import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from '../types
 import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR } from '../../cluster/kind/config.js';
 import { kindBinaryDir, KUBERNETES_VERSION, NODE_BINARIES } from './binaries.js';
 import { KIND_HELPER_IMAGES } from './images.js';
+import { makeTempDir } from '../../util/temp.js';
 
 /**
  * kubelab's equivalent of kindest/node: kind's base image (Debian, systemd, containerd, runc,
@@ -178,7 +178,7 @@ async function nodeIdentity(baseTag: string): Promise<{ identity: string } | { m
  */
 async function preload(baseTag: string, identity: string, options: ForgeOptions): Promise<void> {
   for (const [forged, named] of REUSED_IMAGES) await tagImage(forged, named);
-  const dir = await mkdtemp(join(tmpdir(), 'kubelab-kind-preload-'));
+  const dir = await makeTempDir('kind-preload');
   const name = `kubelab-kind-preload-${process.pid}`;
   const images = preloadedImages();
   try {

@@ -1,0 +1,73 @@
+import { readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
+import { PROVIDERS, providerFor } from '../cluster/registry.js';
+import { stateDir } from '../util/paths.js';
+import { isAlive } from '../util/process.js';
+import { tempDirOwner } from '../util/temp.js';
+import { allClaims, dropClaim } from './cluster-claim.js';
+
+/** Something a run left behind and how to remove it. */
+export interface Leftover {
+  what: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * What runs that were killed (SIGKILL, a crashed machine) left behind, with no live run owning it:
+ * the clusters they would have deleted and their claims, kubeconfigs in kubelab's state dir of
+ * clusters that no longer exist, and kubelab temp dirs of processes that are gone. Clusters a run
+ * was told to keep (`--keep`, `up`) are left alone.
+ */
+export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
+  const leftovers: Leftover[] = [];
+  const live = new Set<string>();
+  const leaked = new Set<string>();
+  for (const claim of await allClaims()) {
+    if (isAlive(claim.pid)) {
+      live.add(claim.cluster);
+      continue;
+    }
+    const provider = providerFor(claim.provider);
+    const exists = !claim.keep && (await provider.ensureAvailable().then(() => provider.describe(claim.cluster, { signal }), () => undefined));
+    const by = `\`${claim.command}\`, pid ${claim.pid}, since ${claim.since}`;
+    if (exists) leaked.add(claim.cluster);
+    leftovers.push(
+      exists
+        ? {
+            what: `${claim.provider} cluster ${claim.cluster} (left by ${by})`,
+            remove: async () => {
+              await provider.delete(claim.cluster, { signal });
+              await removeKubeconfig(claim.cluster);
+              await dropClaim(claim.cluster);
+            },
+          }
+        : { what: `claim on ${claim.cluster} (by ${by})`, remove: () => dropClaim(claim.cluster) },
+    );
+  }
+
+  // A kubeconfig is stale once its cluster exists on no provider; unknowable while a provider's CLI is missing.
+  const existing = new Set<string>();
+  let allListed = true;
+  for (const name of PROVIDERS) {
+    const provider = providerFor(name);
+    const clusters = await provider.ensureAvailable().then(() => provider.list({ signal }), () => undefined);
+    if (clusters) for (const cluster of clusters) existing.add(cluster.name);
+    else allListed = false;
+  }
+  const kubeconfigs = await readdir(join(stateDir(), 'kubeconfigs')).catch(() => [] as string[]);
+  for (const file of kubeconfigs.filter((f) => f.endsWith('.yaml'))) {
+    const cluster = file.slice(0, -'.yaml'.length);
+    if (!allListed || existing.has(cluster) || live.has(cluster) || leaked.has(cluster)) continue;
+    leftovers.push({ what: `kubeconfig ${join(stateDir(), 'kubeconfigs', file)} (cluster ${cluster} no longer exists)`, remove: () => removeKubeconfig(cluster) });
+  }
+
+  for (const name of await readdir(tmpdir())) {
+    const owner = tempDirOwner(name);
+    if (owner === undefined || isAlive(owner)) continue;
+    const path = join(tmpdir(), name);
+    leftovers.push({ what: `temp dir ${path} (pid ${owner} is gone)`, remove: () => rm(path, { recursive: true, force: true }) });
+  }
+  return leftovers;
+}
