@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'undici';
 import type { V1PodList } from '@kubernetes/client-node';
-import type { ExtractedCredentials } from '../kube/credentials.js';
+import { extractCredentials, type ExtractedCredentials } from '../kube/credentials.js';
 import type { Assertion, LessonContext } from '../lab/types.js';
 
 const LOCAL_API = /^https:\/\/(127\.\d+\.\d+\.\d+|0\.0\.0\.0|localhost)(:\d+)?$/;
@@ -23,10 +23,22 @@ export async function rawGet(credentials: ExtractedCredentials, path: string, wi
   }
 }
 
-function credentialsOf(context: LessonContext): ExtractedCredentials {
-  const credentials = context.evidence.get('credentials') as ExtractedCredentials | undefined;
-  if (!credentials) throw new Error('no extracted credentials: the "extract the certificates" step did not run');
-  return credentials;
+/** Extractions made for a context whose exercise did not run, one per context. */
+const extractedForVerify = new WeakMap<LessonContext, Promise<ExtractedCredentials>>();
+
+/**
+ * The certificates the lesson's exercise extracted from the kubeconfig. `kubelab verify` runs no
+ * exercise: then they are extracted here, the same way, so that verify judges the same calls.
+ */
+function credentialsOf(context: LessonContext): Promise<ExtractedCredentials> {
+  const extracted = context.evidence.get('credentials') as ExtractedCredentials | undefined;
+  if (extracted) return Promise.resolve(extracted);
+  let pending = extractedForVerify.get(context);
+  if (!pending) {
+    pending = extractCredentials(context.kube.config, context.workDir, context.cleanup);
+    extractedForVerify.set(context, pending);
+  }
+  return pending;
 }
 
 const apiAccessVolume = (pod: { spec?: { volumes?: { name: string }[] } } | undefined) =>
@@ -38,7 +50,7 @@ export function rawApiSeesPod(namespace: string, pod: string): Assertion {
     name: `raw HTTPS GET of /api/v1/namespaces/${namespace}/pods with the extracted certs returns ${pod}`,
     expected: `HTTP 200 listing ${pod} with the same kube-api-access-* volume as the client sees`,
     async check(context) {
-      const raw = await rawGet(credentialsOf(context), `/api/v1/namespaces/${namespace}/pods`, true);
+      const raw = await rawGet(await credentialsOf(context), `/api/v1/namespaces/${namespace}/pods`, true);
       if (raw.status !== 200) return { pass: false, observed: `HTTP ${raw.status}: ${raw.body.slice(0, 200)}` };
       const rawVolume = apiAccessVolume((JSON.parse(raw.body) as V1PodList).items.find((p) => p.metadata?.name === pod));
       const clientVolume = apiAccessVolume(await context.kube.core.readNamespacedPod({ name: pod, namespace }));
@@ -56,7 +68,7 @@ export function anonymousRefused(path: string): Assertion {
     name: `GET ${path} without a client certificate is refused`,
     expected: 'HTTP 401 or 403',
     async check(context) {
-      const raw = await rawGet(credentialsOf(context), path, false);
+      const raw = await rawGet(await credentialsOf(context), path, false);
       return { pass: raw.status === 401 || raw.status === 403, observed: `HTTP ${raw.status}` };
     },
   };

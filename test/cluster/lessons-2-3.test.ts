@@ -4,7 +4,8 @@
  * HTML report; verify judges the kept cluster after the fact, fails when the HPA is deleted and
  * passes once it is back. The API server answers a raw HTTPS call made with certificates extracted
  * from the kubeconfig and refuses one without them; a second cluster beside it runs embedded etcd
- * while the first keeps SQLite through kine.
+ * while the first keeps SQLite through kine; verify fails once the pod the raw call must see is
+ * deleted and passes once it is back.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -36,6 +37,7 @@ async function clusterLeftovers(cluster: string): Promise<string[]> {
 
 afterAll(async () => {
   await kubelab(['down', 'lesson-2']);
+  await kubelab(['down', 'lesson-3']);
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 5 * 60_000);
 
@@ -81,14 +83,37 @@ describe('lessons on real k3d clusters', () => {
   }, 15 * MINUTE);
 
   test('lesson 3: raw HTTPS with the extracted certificates sees the pod, without them refused; etcd beside SQLite', async () => {
-    const run = await runLesson('lesson-3');
+    const run = await runLesson('lesson-3', ['--keep']);
     expect(run.exitCode).toBe(0);
     expect(run.xml).toMatch(/<testsuite name="lesson-3" tests="6" failures="0"/);
     expect(run.stdout).toMatch(/PASS {2}cluster yadoc-api-exposed keeps its state in SQLite through kine/);
     expect(run.stdout).toMatch(/PASS {2}cluster yadoc-with-etcd runs embedded etcd\n\s+observed: https:\/\/\S+:6551: embedded etcd, 1 member\(s\).*members: k3d-yadoc-with-etcd-server-0-\w+ \(peer https:/);
     expect(run.stdout).toMatch(/raw API volume (kube-api-access-\w+), client volume \1/);
     expect(run.stdout).toMatch(/without a client certificate is refused\n\s+observed: HTTP (401|403)/);
+  }, 20 * MINUTE);
+
+  test('lesson 3, verify after the fact: fails naming the pod and the raw call once the pod is deleted, passes once it is back', async () => {
+    const kubeconfig = (await kubelab(['kubeconfig', 'lesson-3'])).stdout.trim();
+    const kubectl = (args: string[]) => execa('kubectl', ['--kubeconfig', kubeconfig, '-n', 'api-test', ...args]);
+    try {
+      await kubectl(['delete', 'pod', 'nginx', '--wait=true']);
+      const broken = await kubelab(['verify', 'lesson-3', '--timeout', '20']);
+      console.log(broken.all);
+      expect(broken.exitCode).toBe(1);
+      expect(broken.stdout).toContain('FAIL  pod nginx is Running and Ready\n');
+      expect(broken.stdout).toContain('FAIL  raw HTTPS GET of /api/v1/namespaces/api-test/pods with the extracted certs returns nginx\n');
+      // What the deletion does not touch still holds.
+      expect(broken.stdout).toContain('PASS  GET /api/v1/namespaces/api-test/pods without a client certificate is refused\n');
+      expect(broken.stdout).toMatch(/^4 passed, 2 failed/m);
+      await kubectl(['apply', '-f', join(packageRoot(), 'manifests', 'lesson-3', 'nginx.yaml')]);
+      const repaired = await kubelab(['verify', 'lesson-3', '--timeout', '180']);
+      if (repaired.exitCode !== 0) console.log(repaired.all);
+      expect(repaired.exitCode).toBe(0);
+      expect(repaired.stdout).toMatch(/^6 passed, 0 failed/m);
+    } finally {
+      expect((await kubelab(['down', 'lesson-3'])).exitCode).toBe(0);
+    }
     expect(await clusterLeftovers('yadoc-api-exposed')).toEqual([]);
     expect(await clusterLeftovers('yadoc-with-etcd')).toEqual([]);
-  }, 20 * MINUTE);
+  }, 15 * MINUTE);
 });
