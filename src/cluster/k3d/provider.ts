@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { assertDockerAvailable } from '../../docker/engine.js';
 import { run, runAllowingFailure } from '../../util/exec.js';
 import { saveKubeconfig } from '../kubeconfig-file.js';
@@ -5,6 +6,7 @@ import { collectContainerLogs } from '../node-logs.js';
 import type { ClusterProvider, ClusterSummary, JoinTokenServer, ProviderCallOptions } from '../provider.js';
 import type { ClusterSpec, ObservedCluster } from '../spec.js';
 import { requireTool } from '../tools.js';
+import { makeTempDir } from '../../util/temp.js';
 import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, type K3dCluster } from './config.js';
 import { importIntoNodes } from './images.js';
 
@@ -62,7 +64,13 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
   }
 
   async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
-    await run(this.k3d(), k3dCreateArgs(spec), { signal: options.signal, onLine: options.onLine });
+    // k3d writes a hosts file per node into TMPDIR and never removes it: give it a dir of ours.
+    const tmp = await makeTempDir('k3d-create');
+    try {
+      await run(this.k3d(), k3dCreateArgs(spec), { signal: options.signal, onLine: options.onLine, env: { TMPDIR: tmp } });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   }
 
   deleteCommand(name: string): string {
