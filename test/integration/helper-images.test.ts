@@ -165,9 +165,11 @@ describe('k3d-proxy', () => {
     expect((await response.text()).trim()).toBe('hello-from-backend');
 
     // k3d node create/delete rewrite values.yaml and wait for nginx to reload: confd -watch must see it.
-    // It watches the file once its first pass (a pid other than the initial one-time run's) is done.
+    // It watches the file once its first pass (a pid other than the initial one-time run's) is done:
+    // the config found in sync, or rewritten and nginx reloaded (which fails if nginx is not up yet).
     const oneTime = /confd\[(\d+)\]/.exec(await waitForLog(lb, /confd\[\d+\]: INFO Starting confd/, { timeoutMs: 30_000 }))![1];
-    await waitForLog(lb, new RegExp(`confd\\[(?!${oneTime}\\])\\d+\\]: \\w+ Target config /etc/nginx/nginx\\.conf (has been updated|in sync)`), { timeoutMs: 30_000 });
+    const firstPassDone = `confd\\[(?!${oneTime}\\])\\d+\\]: (\\w+ Target config /etc/nginx/nginx\\.conf (has been updated|in sync)|ERROR exit status)`;
+    await waitForLog(lb, new RegExp(firstPassDone), { timeoutMs: 30_000 });
     const since = Math.floor(Date.now() / 1000);
     await writeFile(values, `ports:\n  80.tcp:\n  - ${backend}\n  8080.tcp:\n  - ${backend}\nsettings:\n  workerConnections: 1024\n`);
     expect((await docker(['cp', values, `${lb}:/etc/confd/values.yaml`])).exitCode).toBe(0);
