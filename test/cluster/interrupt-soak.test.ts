@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { packageRoot } from '../../src/util/paths.js';
 
@@ -87,7 +88,9 @@ describe(`interrupt soak: ${CASES.length} signals to kubelab run lesson-1's proc
     });
     expect(await reached(child, moment)).toBe(true);
     process.kill(-child.pid!, signal);
-    const exited = await Promise.race([child, new Promise<undefined>((resolve) => setTimeout(resolve, MINUTE))]);
+    const deadline = new AbortController();
+    const exited = await Promise.race([child, delay(MINUTE, undefined, { signal: deadline.signal }).catch(() => undefined)]);
+    deadline.abort(); // else the timer holds jest open for a minute after the last case
     if (!exited) {
       process.kill(-child.pid!, 'SIGKILL');
       await child;
