@@ -123,7 +123,8 @@ describe('environment missing: exit 3 with the remedy', () => {
     let server: Server;
     beforeAll(async () => {
       server = createServer();
-      await new Promise<void>((resolve) => server.listen(8081, '127.0.0.1', resolve));
+      // Held by something else (a lesson cluster of another run) is an error naming the port, not a timeout.
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(8081, '127.0.0.1', resolve));
     });
     afterAll(async () => {
       await new Promise((resolve) => server.close(resolve));
