@@ -1,8 +1,8 @@
 /**
  * The whole forge from nothing, on this machine, without touching its warm caches: a second dockerd
- * with an empty image store, empty Go module and build caches and an empty kubelab cache, all in one
- * temp dir that is removed afterwards (also on Ctrl-C). Then `kubelab forge --jobs N` builds every
- * item (k3s and kind sides) into it.
+ * on its own bridge, with an empty image store, empty Go module and build caches and an empty
+ * kubelab cache, all in one temp dir; bridge and dir are removed afterwards (also on Ctrl-C). Then
+ * `kubelab forge --jobs N` builds every item (k3s and kind sides) into it.
  *   npm run bench:cold-forge [-- --jobs 3]
  * Printed: wall clock against the sum of the items' own build times in the same run (what one lane
  * would take if items did not slow each other), and the goal: the whole cold forge <= 60 min.
@@ -27,15 +27,21 @@ const env = {
   GOPATH: join(dir, 'go'), // the module cache
   GOMODCACHE: join(dir, 'go', 'pkg', 'mod'),
 };
-// Its own store, exec root and socket; no bridge or iptables rules, so the host's dockerd is untouched.
+// Its own store, exec root, socket and bridge, and no iptables rules: the host's dockerd is untouched.
+// (`--bridge none` would not do: dockerd then deletes the host's docker0, which the other daemon uses.)
+const BRIDGE = 'kubelabcold0';
+await execa('ip', ['link', 'add', 'name', BRIDGE, 'type', 'bridge']);
+await execa('ip', ['addr', 'add', '172.31.254.1/24', 'dev', BRIDGE]);
+await execa('ip', ['link', 'set', BRIDGE, 'up']);
 const daemon = execa(
   'dockerd',
-  ['--data-root', join(dir, 'docker'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), '-H', env.DOCKER_HOST, '--bridge', 'none', '--iptables=false', '--ip-masq=false'],
+  ['--data-root', join(dir, 'docker'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'docker.pid'), '-H', env.DOCKER_HOST, '--bridge', BRIDGE, '--iptables=false', '--ip-masq=false'],
   { reject: false, stdio: ['ignore', 'ignore', 'ignore'] },
 );
 const stop = async () => {
   daemon.kill('SIGTERM');
   await daemon;
+  await execa('ip', ['link', 'delete', BRIDGE], { reject: false });
   // The module cache is read-only by design; go itself knows how to remove it.
   await execa('go', ['clean', '-modcache'], { env, reject: false });
   await rm(dir, { recursive: true, force: true });
