@@ -1,13 +1,13 @@
-import { httpAnswers } from '../src/assert/http.js';
 import {
   addonsRunning,
+  defineLesson,
   deploymentAvailable,
+  httpAnswers,
   ingressHasAddress,
   nodesReady,
   podsBoundToNodes,
   serviceHasReadyEndpoint,
-} from '../src/assert/workloads.js';
-import { defineLesson } from '../src/lab/types.js';
+} from '../src/index.js';
 
 /**
  * Lesson 1, first app: `k3d cluster create yadoc-exposed -p "8081:80@loadbalancer" --agents 3`,

@@ -1,12 +1,22 @@
-import { hpaReadsMetrics, podsSpread, rescaleEvent, scaledAbove, scalesDownAfterLoad, STOP_LOAD } from '../src/assert/autoscaling.js';
-import { deploymentAvailable, nodesReady } from '../src/assert/workloads.js';
-import { applyFields } from '../src/kube/apply.js';
-import { defineLesson, type LessonContext } from '../src/lab/types.js';
-import { formatLoadSummary, runLoad } from '../src/load/generator.js';
-import { requestUntil } from '../src/load/request.js';
-import { recordEvents } from '../src/observe/events.js';
-import { recordPodMetrics } from '../src/observe/pod-metrics.js';
-import { recordScaling } from '../src/observe/scaling.js';
+import {
+  applyFields,
+  defineLesson,
+  deploymentAvailable,
+  formatLoadSummary,
+  hpaReadsMetrics,
+  nodesReady,
+  podsSpread,
+  recordEvents,
+  recordPodMetrics,
+  recordScaling,
+  requestUntil,
+  rescaleEvent,
+  runLoad,
+  scaledAbove,
+  scalesDownAfterLoad,
+  STOP_LOAD,
+  type LessonContext,
+} from '../src/index.js';
 import lesson1 from './lesson-1.js';
 
 /**

@@ -1,9 +1,4 @@
-import { datastoreIs } from '../src/assert/datastore.js';
-import { rawApiSeesPod, anonymousRefused } from '../src/assert/raw-api.js';
-import { nodesReady } from '../src/assert/workloads.js';
-import { podRunning } from '../src/assert/pods.js';
-import { extractCredentials } from '../src/kube/credentials.js';
-import { defineLesson } from '../src/lab/types.js';
+import { anonymousRefused, datastoreIs, defineLesson, extractCredentials, nodesReady, podRunning, rawApiSeesPod } from '../src/index.js';
 
 /** SQLite through kine versus embedded etcd is a choice k3s offers; kubeadm (kind) always runs etcd as a static pod. */
 const K3S_DATASTORE = { providers: ['k3d'], why: "k3s's datastore choice (kine + SQLite or embedded etcd); kind always runs etcd as a static pod (lesson 4)" } as const;

@@ -1,14 +1,17 @@
 import {
   corednsCorefile,
+  defineLesson,
+  deploymentAvailable,
   etcdVersionsByExec,
   flagsInEffect,
   kubeletConfigz,
   kubeProxyMode,
   leaderLeases,
+  nodesReady,
+  podsBoundToNodes,
+  serviceHasReadyEndpoint,
   staticControlPlanePods,
-} from '../src/assert/control-plane.js';
-import { deploymentAvailable, nodesReady, podsBoundToNodes, serviceHasReadyEndpoint } from '../src/assert/workloads.js';
-import { defineLesson } from '../src/lab/types.js';
+} from '../src/index.js';
 
 /**
  * Lesson 4, kind architecture (Kubewekend session 3): `kind create cluster --name k8s-master-machine`.
