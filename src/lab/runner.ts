@@ -9,17 +9,17 @@ import { prepareLessonImages, type ImageOptions } from '../images/lesson-images.
 import { applyManifests } from '../kube/apply.js';
 import { connect, type ClusterAccess, type Kube } from '../kube/client.js';
 import { loadManifests, type Manifest } from '../kube/manifests.js';
+import { recordFaults } from '../observe/faults.js';
 import { taskList, type OutputMode, type Task } from '../report/tasks.js';
 import { faultLines, TimelineRecorder, type Timeline } from '../report/timeline.js';
 import { startTrace, traceAfterTheFact, type LiveTrace } from '../trace/recorder.js';
 import type { Trace } from '../trace/types.js';
 import { CleanupStack } from '../util/cleanup.js';
 import { packageRoot, stateDir } from '../util/paths.js';
-import { recordFaults } from '../observe/faults.js';
+import { makeTempDir } from '../util/temp.js';
 import { claimClusters } from './cluster-claim.js';
 import { provisionCluster } from './provision.js';
 import type { AssertionResult, Lesson, LessonContext } from './types.js';
-import { makeTempDir } from '../util/temp.js';
 
 export interface SessionOptions {
   assertionTimeoutMs: number;
