@@ -9,7 +9,7 @@ import { findTool } from '../cluster/tools.js';
 import { k3dTool, kindTool } from '../forge/catalog.js';
 import { ensureGoTool, goToolSource } from '../forge/go-tool.js';
 import { installRuncWrapper } from '../host/privileged.js';
-import type { Check } from './doctor.js';
+import type { Check } from './doctor-check.js';
 
 interface FixOptions {
   signal: AbortSignal;

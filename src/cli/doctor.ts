@@ -13,19 +13,8 @@ import { toolsDir } from '../util/paths.js';
 import { clusterSpecFor } from './options.js';
 import { forgeItems } from '../forge/catalog.js';
 import { hostHasSysResource, privilegedContainerProblem, WRAPPER_PATH } from '../host/privileged.js';
+import type { Check } from './doctor-check.js';
 import { applyFixes } from './doctor-fix.js';
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  /** The command or step that fixes it. */
-  fix?: string;
-  /** A fix `kubelab doctor --fix` knows how to apply. */
-  fixId?: 'docker-install' | 'docker-start' | 'tools' | 'debootstrap' | 'privileged';
-  /** Not required for every lesson (e.g. kind when lessons use k3d). */
-  optional?: boolean;
-}
 
 const MIN_FREE_BYTES = 15 * 1024 ** 3;
 
