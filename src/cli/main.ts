@@ -96,7 +96,7 @@ export function buildProgram(controller: AbortController): Command {
 
   reportOptions(imageOptions(clusterOptions(program.command('run')
     .description('provision the lesson cluster, build and import images, apply, exercise, verify, clean up')
-    .argument('<lesson>', 'lesson id, e.g. lesson-1')
+    .argument('<lesson>', 'lesson id (e.g. lesson-1) or a lesson file of yours (e.g. ./my-lesson.ts)')
     .option('--manifests <dir>', "apply these manifests instead of the lesson's own")
     .option('--keep', 'keep the cluster afterwards (for kubectl, or for `kubelab verify`)')
     .option('--timeout <seconds>', 'how long each assertion may wait for the cluster', '300'))))
@@ -123,7 +123,7 @@ export function buildProgram(controller: AbortController): Command {
 
   imageOptions(clusterOptions(program.command('up')
     .description("provision the lesson's cluster and import its images, apply nothing; follow the course by hand from `kubectl apply`")
-    .argument('<lesson>', 'lesson id')))
+    .argument('<lesson>', 'lesson id or lesson file')))
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (id: string, flags) => {
       const lesson = await loadLesson(id);
@@ -145,7 +145,7 @@ export function buildProgram(controller: AbortController): Command {
 
   reportOptions(program.command('verify')
     .description("check only the lesson's assertions against a cluster you built (exit 1 names what is wrong)")
-    .argument('<lesson>', 'lesson id')
+    .argument('<lesson>', 'lesson id or lesson file')
     .option('--kubeconfig <file>', "kubeconfig of the cluster (default: the lesson's kubelab cluster)")
     .option('--context <name>', 'context in that kubeconfig')
     .option('--name <cluster>', "kubelab cluster name (default: the lesson's)")

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { packageRoot } from '../util/paths.js';
 import { runAllowingFailure } from '../util/exec.js';
@@ -7,8 +7,10 @@ import { CONTEXT_HASH_LABEL, contextHash } from './context-hash.js';
 import { assertDockerAvailable, inspectImage, lastLines } from '../docker/engine.js';
 
 export interface BuildImageOptions {
-  /** A directory under apps/ ('hello', 'file-server', ...). */
+  /** A directory under apps/ ('hello', 'file-server', ...), or under `home` when given. */
   app: string;
+  /** A lesson file's folder, against which `app` resolves. */
+  home?: string;
   /** e.g. 'myapp:latest' (lesson 1) or 'myapp:hpa-test' (lesson 2). */
   tag: string;
   /** Passed as --build-arg BASE_IMAGE (e.g. pythonBaseTag()). */
@@ -41,8 +43,16 @@ export function listApps(): string[] {
     .sort();
 }
 
-/** apps/<app> as an absolute path; InputError for anything that is not an app folder. */
-export function appDir(app: string): string {
+/**
+ * apps/<app> as an absolute path (or `app` relative to a lesson file's folder `home`); InputError
+ * for anything that is not a folder with a Dockerfile.
+ */
+export function appDir(app: string, home?: string): string {
+  if (home) {
+    const dir = resolve(home, app);
+    if (!existsSync(join(dir, 'Dockerfile'))) throw new InputError(`app "${app}": there is no Dockerfile in ${dir} (apps of a lesson file are relative to its folder)`);
+    return dir;
+  }
   const known = listApps();
   const dir = join(packageRoot(), 'apps', app);
   const valid = /^[a-z0-9][a-z0-9._-]*$/i.test(app) && existsSync(dir) && statSync(dir).isDirectory() && existsSync(join(dir, 'Dockerfile'));
@@ -62,7 +72,7 @@ export function appDir(app: string): string {
  */
 export async function buildImage(options: BuildImageOptions): Promise<BuildImageResult> {
   const started = performance.now();
-  const dir = appDir(options.app);
+  const dir = appDir(options.app, options.home);
   await assertDockerAvailable();
 
   const buildArgs = { ...options.buildArgs, BASE_IMAGE: options.baseImage };

@@ -17,6 +17,8 @@ export interface ImageOptions {
   /** --base-image; when absent, the course's base if present locally, else kubelab's Debian base. */
   baseImage?: string;
   rebuild: boolean;
+  /** A lesson file's folder: its images' `app` folders are relative to it (else kubelab's apps/). */
+  home?: string;
 }
 
 /** The course's own base: used when someone has it locally (a machine that can pull). */
@@ -48,7 +50,7 @@ export async function prepareLessonImages(
   if (apps.length === 0) return tags;
   const baseImage = await resolveBaseImage(options);
   for (const image of apps) {
-    const result = await buildImage({ app: image.app, tag: image.tag, baseImage, force: options.rebuild, signal: options.signal, onLine: options.onLine });
+    const result = await buildImage({ app: image.app, home: options.home, tag: image.tag, baseImage, force: options.rebuild, signal: options.signal, onLine: options.onLine });
     options.onLine?.(`${image.tag}: ${result.skipped ? 'unchanged, not rebuilt' : `built in ${(result.durationMs / 1000).toFixed(1)}s`} (${(result.sizeBytes / 1e6).toFixed(0)} MB)`);
     tags.push(image.tag);
   }

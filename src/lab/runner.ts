@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { servesJoinToken, type ClusterProvider } from '../cluster/provider.js';
 import { findTool } from '../cluster/tools.js';
 import { goToolNamed } from '../forge/catalog.js';
@@ -85,7 +85,7 @@ function failingRun(task: Task<RunState>): Task<RunState> {
 }
 
 export function lessonManifestsDir(lesson: Lesson): string {
-  return join(packageRoot(), 'manifests', lesson.manifests);
+  return lesson.home ? resolve(lesson.home, lesson.manifests) : join(packageRoot(), 'manifests', lesson.manifests);
 }
 
 async function privateWorkDir(cleanup: CleanupStack): Promise<string> {
@@ -206,7 +206,7 @@ function clusterTasks(lesson: Lesson, options: Omit<RunOptions, 'assertionTimeou
             {
               title: `build images ${lesson.images.map((i) => i.tag).join(', ') || '(none)'}`,
               task: async (state, task) => {
-                state.images = await prepareLessonImages(lesson.images, { ...options.images, signal, onLine: (l) => (task.output = l) });
+                state.images = await prepareLessonImages(lesson.images, { ...options.images, home: lesson.home, signal, onLine: (l) => (task.output = l) });
               },
             },
           ] as Task<RunState>[]).map(failingRun),
@@ -280,7 +280,7 @@ export async function runLesson(lesson: Lesson, options: RunOptions): Promise<Le
   const faultWatch = new AbortController();
   let faults: Promise<void> | undefined;
   try {
-    manifests = await loadManifests(options.manifests ?? lessonManifestsDir(lesson));
+    manifests = await loadManifests(options.manifests ?? lessonManifestsDir(lesson), options.manifests ? '--manifests' : `lesson ${lesson.id}'s manifests`);
     release = await claimClusters(runClusters(options), { command: `run ${lesson.id}`, keep: options.keep });
     const workDir = await privateWorkDir(cleanup);
     await runTasks(

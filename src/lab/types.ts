@@ -102,6 +102,11 @@ export interface Lesson {
   assertions: Assertion[];
   /** The Deployment `--trace` follows from apply to its first answer via Ingress. */
   trace?: TraceTarget;
+  /**
+   * Set by the loader for a lesson file: its folder, against which `manifests` and the images' `app`
+   * folders resolve. Built-in lessons use kubelab's own manifests/ and apps/.
+   */
+  home?: string;
 }
 
 export function defineLesson(lesson: Lesson): Lesson {

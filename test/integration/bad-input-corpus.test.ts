@@ -37,7 +37,8 @@ const MANIFESTS: Record<string, string> = {
 const CORPUS: Array<[string[], number, RegExp]> = [
   [['run', 'lesson-9'], 2, /unknown lesson "lesson-9"/],
   [['run'], 2, /missing required argument 'lesson'/],
-  [['run', '../package'], 2, /unknown lesson "\.\.\/package"/],
+  [['run', '../package'], 2, /lesson file \.\.\/package does not exist/],
+  [['run', 'my-lesson.ts'], 2, /lesson file my-lesson\.ts does not exist/],
   [['run', 'lesson-1', '--frobnicate'], 2, /unknown option '--frobnicate'/],
   [['run', 'lesson-1', '--provider', 'minikube'], 2, /--provider.*minikube/],
   [['run', 'lesson-1', '--timeout', 'soon'], 2, /--timeout: "soon" is not a whole number of seconds/],

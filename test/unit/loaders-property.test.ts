@@ -72,13 +72,14 @@ describe('parseManifests on any input', () => {
 });
 
 describe('loadLesson on any id', () => {
-  test('an id that is not a lesson is an InputError naming it', async () => {
+  test('an id or file that is not a lesson is an InputError naming it', async () => {
     const known = await lessonIds();
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.string(), fc.constantFrom('../package', 'lesson-1/../lesson-2', 'lesson-1.ts', '/etc/passwd', 'LESSON-1', ' lesson-1')), async (id) => {
         fc.pre(!known.includes(id));
         const error = await loadLesson(id).then(() => undefined, (e: unknown) => e);
-        return error instanceof InputError && error.message === `unknown lesson "${id}"`;
+        // An id, or (with a slash or a .ts/.js ending) a lesson file: either way bad input naming it.
+        return error instanceof InputError && (error.message === `unknown lesson "${id}"` || error.message.startsWith(`lesson file ${id} `));
       }),
       { numRuns: 300 },
     );
