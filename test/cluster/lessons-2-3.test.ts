@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { packageRoot } from '../../src/util/paths.js';
 
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
@@ -22,12 +23,35 @@ async function kubelab(args: string[]) {
   return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true' }, all: true });
 }
 
-async function runLesson(lesson: string, extra: string[] = []): Promise<{ exitCode?: number; stdout: string; xml: string }> {
+async function runLesson(lesson: string, extra: string[] = []): Promise<{ exitCode?: number; stdout: string; all: string; xml: string }> {
   dir ??= await mkdtemp(join(tmpdir(), 'kubelab-it-lessons-'));
   const junit = join(dir, `${lesson}.xml`);
   const result = await kubelab(['run', lesson, '--junit', junit, ...extra]);
   console.log(result.all);
-  return { exitCode: result.exitCode, stdout: String(result.stdout), xml: await readFile(junit, 'utf8').catch(() => '') };
+  return { exitCode: result.exitCode, stdout: String(result.stdout), all: String(result.all), xml: await readFile(junit, 'utf8').catch(() => '') };
+}
+
+/**
+ * What must never leave the kubeconfig: the client key and certificate (as base64 and as the
+ * lines of their decoded PEM) and any token, plus the k3s join token of the cluster's server node.
+ */
+async function secretsOf(kubeconfig: string, serverNode: string): Promise<Array<[string, string]>> {
+  const config = parse(await readFile(kubeconfig, 'utf8')) as { users?: Array<{ user?: Record<string, string> }> };
+  const secrets: Array<[string, string]> = [];
+  for (const user of config.users ?? []) {
+    for (const field of ['client-key-data', 'client-certificate-data', 'token']) {
+      const value = user.user?.[field];
+      if (!value) continue;
+      secrets.push([field, value]);
+      if (field.endsWith('-data')) {
+        const pemLines = Buffer.from(value, 'base64').toString('utf8').split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
+        for (const line of pemLines) secrets.push([`${field} (decoded PEM line)`, line]);
+      }
+    }
+  }
+  const token = await execa('docker', ['inspect', '--format', '{{index .Config.Labels "k3d.cluster.token"}}', serverNode]);
+  secrets.push(['k3s join token', token.stdout.trim()]);
+  return secrets;
 }
 
 async function clusterLeftovers(cluster: string): Promise<string[]> {
@@ -72,7 +96,9 @@ describe('lessons on real k3d clusters', () => {
       expect(broken.exitCode).toBe(1);
       expect(broken.stdout).toContain('FAIL  HPA myapp-hpa reads cpu and memory metrics');
       await kubectl(['apply', '-f', join(packageRoot(), 'manifests', 'lesson-2', 'hpa.yaml')]);
-      const repaired = await kubelab(['verify', 'lesson-2', '--timeout', '180']);
+      // The re-created HPA has the manifest's default 300 s scale-down window (the run's 30 s patch
+      // went with the deleted one): its last step down can take that long.
+      const repaired = await kubelab(['verify', 'lesson-2', '--timeout', '420']);
       if (repaired.exitCode !== 0) console.log(repaired.all);
       expect(repaired.exitCode).toBe(0);
     } finally {
@@ -82,8 +108,11 @@ describe('lessons on real k3d clusters', () => {
     expect(await clusterLeftovers('yadoc-exposed')).toEqual([]);
   }, 15 * MINUTE);
 
+  let lesson3: Awaited<ReturnType<typeof runLesson>> | undefined;
+
   test('lesson 3: raw HTTPS with the extracted certificates sees the pod, without them refused; etcd beside SQLite', async () => {
-    const run = await runLesson('lesson-3', ['--keep']);
+    const run = await runLesson('lesson-3', ['--keep', '--report', join(dir ?? tmpdir(), 'html')]);
+    lesson3 = run;
     expect(run.exitCode).toBe(0);
     expect(run.xml).toMatch(/<testsuite name="lesson-3" tests="6" failures="0"/);
     expect(run.stdout).toMatch(/PASS {2}cluster yadoc-api-exposed keeps its state in SQLite through kine/);
@@ -91,6 +120,22 @@ describe('lessons on real k3d clusters', () => {
     expect(run.stdout).toMatch(/raw API volume (kube-api-access-\w+), client volume \1/);
     expect(run.stdout).toMatch(/without a client certificate is refused\n\s+observed: HTTP (401|403)/);
   }, 20 * MINUTE);
+
+  test('lesson 3: its output, JUnit, HTML and JSON reports hold no client key, certificate or token', async () => {
+    const kubeconfig = (await kubelab(['kubeconfig', 'lesson-3'])).stdout.trim();
+    const secrets = await secretsOf(kubeconfig, 'k3d-yadoc-api-exposed-server-0');
+    expect(secrets.map(([kind]) => kind)).toEqual(expect.arrayContaining(['client-key-data', 'client-certificate-data', 'k3s join token']));
+    const json = await kubelab(['verify', 'lesson-3', '--json']);
+    const reports: Array<[string, string]> = [
+      ['run output', lesson3!.all],
+      ['JUnit', lesson3!.xml],
+      ['HTML report', await readFile(join(dir!, 'html', 'lesson-3.html'), 'utf8')],
+      ['verify --json', String(json.all)],
+    ];
+    expect(reports.every(([, text]) => text.length > 500)).toBe(true); // each report was written
+    const leaks = reports.flatMap(([report, text]) => secrets.filter(([, secret]) => text.includes(secret)).map(([kind]) => `${kind} in ${report}`));
+    expect(leaks).toEqual([]);
+  }, 5 * MINUTE);
 
   test('lesson 3, verify after the fact: fails naming the pod and the raw call once the pod is deleted, passes once it is back', async () => {
     const kubeconfig = (await kubelab(['kubeconfig', 'lesson-3'])).stdout.trim();
