@@ -111,7 +111,8 @@ describe('lessons on real k3d clusters', () => {
   let lesson3: Awaited<ReturnType<typeof runLesson>> | undefined;
 
   test('lesson 3: raw HTTPS with the extracted certificates sees the pod, without them refused; etcd beside SQLite', async () => {
-    const run = await runLesson('lesson-3', ['--keep', '--report', join(dir ?? tmpdir(), 'html')]);
+    dir ??= await mkdtemp(join(tmpdir(), 'kubelab-it-lessons-'));
+    const run = await runLesson('lesson-3', ['--keep', '--report', join(dir, 'html')]);
     lesson3 = run;
     expect(run.exitCode).toBe(0);
     expect(run.xml).toMatch(/<testsuite name="lesson-3" tests="6" failures="0"/);
