@@ -12,13 +12,13 @@ function deferred(): Deferred {
   return { promise, settle };
 }
 
-/**
- * Builds forge items side by side: each starts once the items that make what it needs (in this
- * queue) have finished, and at most `jobs` build at once. Compiling is CPU-bound while debootstrap
- * and module downloads wait on the network, so a few lanes overlap the two.
- */
+/** Lanes when nobody says (`--jobs`): compiling is CPU-bound while debootstrap and module downloads wait on the network, so a few lanes overlap the two. */
 export const DEFAULT_FORGE_JOBS = 3;
 
+/**
+ * Builds forge items side by side: each starts once the items that make what it needs (in this
+ * queue) have finished, and at most `jobs` build at once.
+ */
 export class ForgeQueue {
   private readonly finished = new Map<string, Deferred>();
   private readonly waiting: Array<() => void> = [];
