@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
 import { PROVIDERS, providerFor } from '../cluster/registry.js';
+import type { ProviderName } from '../cluster/spec.js';
 import { stateDir } from '../util/paths.js';
 import { isAlive } from '../util/process.js';
 import { tempDirOwner } from '../util/temp.js';
@@ -21,6 +22,13 @@ export interface Leftover {
  * was told to keep (`--keep`, `up`) are left alone.
  */
 export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
+  // Each provider's clusters, listed once (undefined where its CLI or docker is missing).
+  const clustersOn = new Map<ProviderName, Set<string> | undefined>();
+  for (const name of PROVIDERS) {
+    const provider = providerFor(name);
+    const clusters = await provider.ensureAvailable().then(() => provider.list({ signal }), () => undefined);
+    clustersOn.set(name, clusters && new Set(clusters.map((cluster) => cluster.name)));
+  }
   const leftovers: Leftover[] = [];
   const live = new Set<string>();
   const leaked = new Set<string>();
@@ -30,7 +38,7 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
       continue;
     }
     const provider = providerFor(claim.provider);
-    const exists = !claim.keep && (await provider.ensureAvailable().then(() => provider.describe(claim.cluster, { signal }), () => undefined));
+    const exists = !claim.keep && clustersOn.get(claim.provider)?.has(claim.cluster) === true;
     const by = `\`${claim.command}\`, pid ${claim.pid}, since ${claim.since}`;
     if (exists) leaked.add(claim.cluster);
     leftovers.push(
@@ -48,14 +56,8 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
   }
 
   // A kubeconfig is stale once its cluster exists on no provider; unknowable while a provider's CLI is missing.
-  const existing = new Set<string>();
-  let allListed = true;
-  for (const name of PROVIDERS) {
-    const provider = providerFor(name);
-    const clusters = await provider.ensureAvailable().then(() => provider.list({ signal }), () => undefined);
-    if (clusters) for (const cluster of clusters) existing.add(cluster.name);
-    else allListed = false;
-  }
+  const existing = new Set([...clustersOn.values()].flatMap((names) => [...(names ?? [])]));
+  const allListed = [...clustersOn.values()].every((names) => names !== undefined);
   const kubeconfigs = await readdir(join(stateDir(), 'kubeconfigs')).catch(() => [] as string[]);
   for (const file of kubeconfigs.filter((f) => f.endsWith('.yaml'))) {
     const cluster = file.slice(0, -'.yaml'.length);
