@@ -9,6 +9,9 @@ const common = {
   testEnvironmentOptions: { globalsCleanup: 'off' },
 };
 export default {
+  // Many tests start kubelab or docker as child processes: on a loaded 2-core machine one start alone
+  // can take seconds. A test that waits on a cluster sets its own, longer timeout.
+  testTimeout: 30_000,
   // CLI tests run dist/: it is rebuilt first whenever a source is newer.
   globalSetup: '<rootDir>/test/support/fresh-dist.js',
   projects: [

@@ -2,7 +2,9 @@
  * Lesson 1 end to end: kubelab against the course's own commands run in sequence by a shell script
  * (bench/lesson1-course.sh: k3d cluster create, docker build, k3d image import, kubectl apply x3,
  * kubectl wait, curl until it answers, cluster delete), on this machine, with the same forged
- * images, alternating in one run. Prints each wall time and the ratio kubelab / script (goal <= 0.7).
+ * images, alternating in one run, kubelab both ways its images reach the nodes (imported into every
+ * node; --images-via registry). Prints each wall time, the time of each phase on each side (the
+ * script marks its phases on stderr, kubelab's --json report has them) and the ratios (goal <= 0.7).
  *   npm run bench:lesson1 [-- --rounds 1]
  */
 import { execa } from 'execa';
@@ -22,25 +24,68 @@ const k3d = requireTool('k3d', 'kubelab forge k3d');
 // Both sides start from the same local images; building them is not what is measured.
 await forgeImages([FORGED_K3S_IMAGE, pythonBaseTag()], { signal: new AbortController().signal, onLine: () => {} });
 
-async function timed(command: string, args: string[], env: Record<string, string> = {}): Promise<number> {
-  const started = performance.now();
-  const result = await execa(command, args, { env, reject: false, all: true });
-  const ms = performance.now() - started;
-  if (result.exitCode !== 0) {
-    console.error(result.all);
-    throw new Error(`${command} ${args.join(' ')} exited with ${result.exitCode}`);
-  }
-  return ms;
+/** The course script's phases from its "phase NAME EPOCH_MS" stderr lines: name -> ms until the next. */
+function scriptPhases(stderr: string): Map<string, number> {
+  const marks = [...stderr.matchAll(/^phase (\S+) (\d+)$/gm)].map((m) => ({ name: m[1]!, at: Number(m[2]) }));
+  return new Map(marks.slice(0, -1).map((mark, i) => [mark.name, marks[i + 1]!.at - mark.at]));
 }
 
-const script: number[] = [];
-const kubelab: number[] = [];
+async function run(command: string, args: string[], env: Record<string, string> = {}) {
+  const started = performance.now();
+  const result = await execa(command, args, { env, reject: false });
+  const ms = performance.now() - started;
+  if (result.exitCode !== 0) {
+    console.error(result.stdout, result.stderr);
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.exitCode}`);
+  }
+  return { ms, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+// The same work under each side's name: kubelab's "images" is the script's "build", "cleanup" its
+// "delete"; with --images-via registry the images are pushed once instead of imported into every node.
+const ROWS: Array<[string, string, string[]]> = [
+  ['tools check', '', ['tools']],
+  ['cluster create', 'provision', ['provision']],
+  ['app image build', 'build', ['images']],
+  ['image import / push', 'import', ['import', 'push']],
+  ['apply', 'apply', ['apply']],
+  ['verify (wait + HTTP)', 'verify', ['verify']],
+  ['cluster delete', 'delete', ['cleanup']],
+];
+const SIDES = ['script', 'kubelab (import)', 'kubelab (registry)'] as const;
+type Side = (typeof SIDES)[number];
+
+const totals = new Map<Side, number[]>(SIDES.map((side) => [side, []]));
+const phaseMs = new Map<string, Map<Side, number[]>>(ROWS.map(([row]) => [row, new Map(SIDES.map((side) => [side, []]))]));
+const kubelabRun = async (...flags: string[]) => {
+  const result = await run('node', [join(root, 'bin', 'kubelab.js'), 'run', 'lesson-1', '--json', ...flags]);
+  const phases = new Map((JSON.parse(result.stdout) as { phases: { name: string; ms: number }[] }).phases.map((p) => [p.name, p.ms]));
+  return { ms: result.ms, phase: (names: string[]) => names.reduce((sum, name) => sum + (phases.get(name) ?? 0), 0) };
+};
 for (let round = 1; round <= rounds; round++) {
-  script.push(await timed(join(root, 'bench', 'lesson1-course.sh'), [FORGED_K3S_IMAGE, pythonBaseTag()], { K3D: k3d }));
-  kubelab.push(await timed('node', [join(root, 'bin', 'kubelab.js'), 'run', 'lesson-1', '--json']));
-  console.log(`round ${round}: course script ${(script.at(-1)! / 1000).toFixed(1)} s, kubelab run lesson-1 ${(kubelab.at(-1)! / 1000).toFixed(1)} s`);
+  const course = await run(join(root, 'bench', 'lesson1-course.sh'), [FORGED_K3S_IMAGE, pythonBaseTag()], { K3D: k3d });
+  const coursePhases = scriptPhases(course.stderr);
+  const imported = await kubelabRun();
+  const viaRegistry = await kubelabRun('--images-via', 'registry');
+  totals.get('script')!.push(course.ms);
+  totals.get('kubelab (import)')!.push(imported.ms);
+  totals.get('kubelab (registry)')!.push(viaRegistry.ms);
+  for (const [row, courseName, ourNames] of ROWS) {
+    const times = phaseMs.get(row)!;
+    times.get('script')!.push(coursePhases.get(courseName) ?? 0);
+    times.get('kubelab (import)')!.push(imported.phase(ourNames));
+    times.get('kubelab (registry)')!.push(viaRegistry.phase(ourNames));
+  }
+  console.log(`round ${round}: course script ${(course.ms / 1000).toFixed(1)} s, kubelab ${(imported.ms / 1000).toFixed(1)} s, kubelab --images-via registry ${(viaRegistry.ms / 1000).toFixed(1)} s`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ratio = median(kubelab) / median(script);
-console.log(`lesson 1 end to end, median of ${rounds}: script ${(median(script) / 1000).toFixed(1)} s, kubelab ${(median(kubelab) / 1000).toFixed(1)} s`);
-console.log(`ratio kubelab / script ${ratio.toFixed(2)}x (goal: <= 0.70x)`);
+const seconds = (ms: number) => (ms / 1000).toFixed(1).padStart(10);
+const ratio = (ours: number, theirs: number) => (theirs > 0 ? `${(ours / theirs).toFixed(2)}x` : '-').padStart(8);
+console.log(`\nphase (median of ${rounds})      script s  import s  registry s  ratios to the script   (kubelab's cluster create and image build run side by side)`);
+for (const [row, times] of phaseMs) {
+  const [script, imported, registry] = SIDES.map((side) => median(times.get(side)!));
+  console.log(`${row.padEnd(24)}${seconds(script!)}${seconds(imported!)}${seconds(registry!)}${ratio(imported!, script!)}${ratio(registry!, script!)}`);
+}
+const [script, imported, registry] = SIDES.map((side) => median(totals.get(side)!));
+console.log(`${'end to end'.padEnd(24)}${seconds(script!)}${seconds(imported!)}${seconds(registry!)}${ratio(imported!, script!)}${ratio(registry!, script!)}`);
+console.log(`ratio kubelab / script: import ${(imported! / script!).toFixed(2)}x, registry ${(registry! / script!).toFixed(2)}x (goal: <= 0.70x)`);

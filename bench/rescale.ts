@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { KubeConfig, Watch, type CoreV1Event } from '@kubernetes/client-node';
-import type { LessonOutcome } from '../src/lab/runner.js';
+import type { LessonOutcome } from '../src/lab/outcome.js';
 import { packageRoot } from '../src/util/paths.js';
 
 const { values } = parseArgs({ options: { report: { type: 'string' } } });

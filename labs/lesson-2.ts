@@ -101,7 +101,6 @@ async function startLoad(context: LessonContext): Promise<void> {
     })());
   context.cleanup.register('stop the load', stopLoad);
   load.then((result) => context.log(formatLoadSummary(result))).catch(() => undefined);
-  context.evidence.set('load', load);
   context.evidence.set(STOP_LOAD, stopLoad);
 }
 

@@ -1,4 +1,4 @@
-import { anonymousRefused, datastoreIs, defineLesson, extractCredentials, nodesReady, podRunning, rawApiSeesPod } from '../src/index.js';
+import { anonymousRefused, datastoreIs, defineLesson, EXTRACTED_CREDENTIALS, extractCredentials, nodesReady, podRunning, rawApiSeesPod } from '../src/index.js';
 
 /** SQLite through kine versus embedded etcd is a choice k3s offers; kubeadm (kind) always runs etcd as a static pod. */
 const K3S_DATASTORE = { providers: ['k3d'], why: "k3s's datastore choice (kine + SQLite or embedded etcd); kind always runs etcd as a static pod (lesson 4)" } as const;
@@ -49,7 +49,7 @@ export default defineLesson({
       title: 'extract the CA, client certificate and key from the kubeconfig (0600 files)',
       async run(context) {
         const credentials = await extractCredentials(context.kube.config, context.workDir, context.cleanup);
-        context.evidence.set('credentials', credentials);
+        context.evidence.set(EXTRACTED_CREDENTIALS, credentials);
         context.log(`${credentials.caFile}, ${credentials.certFile}, ${credentials.keyFile}`);
       },
     },

@@ -19,3 +19,9 @@ export NODE_OPTIONS=--experimental-vm-modules
 only=${1:+--passWithNoTests}
 npx jest --ci $only "$@" --selectProjects unit integration
 npx jest --ci --runInBand $only "$@" --selectProjects cluster
+# The example project: its own package.json (kubelab by path) and a jest test that runs its lesson on
+# a real k3d cluster through the library API. Only on a whole run, not when the arguments pick tests.
+if [ $# -eq 0 ]; then
+  npm --prefix examples/greeter ci --no-audit --no-fund --loglevel=error
+  npm --prefix examples/greeter test
+fi

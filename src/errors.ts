@@ -46,6 +46,20 @@ export class InterruptedError extends KubelabError {
   }
 }
 
+/**
+ * A step failed and the cleanup after it failed too: the step's error, and then what was left and
+ * how to remove it. Exit 4 even when the step was an interruption: "cleanup done" would be untrue.
+ */
+export class CleanupFailedError extends KubelabError {
+  constructor(
+    readonly failures: string[],
+    readonly stepError: unknown,
+  ) {
+    const left = failures.map((f) => `\n  ${f}`).join('');
+    super(`${describeError(stepError)}\ncleanup failed, left behind:${left}`, ExitCode.cleanupFailed);
+  }
+}
+
 /** A wait that ran out of time; `diagnostic` holds what the cluster looked like then. */
 export class TimeoutError extends Error {
   constructor(

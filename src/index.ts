@@ -1,11 +1,17 @@
 /**
- * kubelab's public lesson API: everything a lesson file imports, and nothing else. Lessons in
- * labs/ import only this module; `import { defineLesson, nodesReady } from 'kubelab'` gives the same
- * surface to lessons written in other projects. test/unit/public-api.test.ts pins the names.
+ * kubelab's public API: everything a lesson file imports, and the calls a test suite runs lessons
+ * with. Lessons in labs/ import only this module; `import { defineLesson, nodesReady } from 'kubelab'`
+ * gives the same surface to lessons and test suites in other projects. test/unit/public-api.test.ts
+ * pins the names.
  */
+
+// Running lessons from a test suite: the outcome, not an exit code
+export { runLesson, verifyLesson, type RunLessonOptions, type VerifyLessonOptions } from './lab/library.js';
+export { lessonPassed, type LessonOutcome } from './lab/outcome.js';
 
 // Defining a lesson
 export { defineLesson } from './lab/types.js';
+export { evidenceKey, type Evidence, type EvidenceKey } from './lab/evidence.js';
 export type {
   Assertion,
   AssertionResult,
@@ -23,7 +29,7 @@ export { addonsRunning, deploymentAvailable, ingressHasAddress, nodesReady, pods
 export { httpAnswers, type HttpExpectation } from './assert/http.js';
 export { podRunning } from './assert/pods.js';
 export { hpaReadsMetrics, podsSpread, rescaleEvent, scaledAbove, scalesDownAfterLoad, STOP_LOAD } from './assert/autoscaling.js';
-export { anonymousRefused, rawApiSeesPod } from './assert/raw-api.js';
+export { anonymousRefused, EXTRACTED_CREDENTIALS, rawApiSeesPod } from './assert/raw-api.js';
 export { datastoreIs } from './assert/datastore.js';
 export {
   corednsCorefile,

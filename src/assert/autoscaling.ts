@@ -2,11 +2,13 @@ import type { CoreV1Event, V1Deployment, V1Pod, V2HorizontalPodAutoscaler } from
 import { TimeoutError } from '../errors.js';
 import { diagnose } from '../kube/diagnose.js';
 import { listObjects, waitFor } from '../kube/wait.js';
+import { evidenceKey } from '../lab/evidence.js';
 import type { Assertion, LessonContext, Observation } from '../lab/types.js';
 import { watched } from './eventually.js';
 
 /** Evidence key of the function that stops a lesson's background load (set by its load step). */
-export const STOP_LOAD = 'stop load';
+/** Set by a lesson's load step: stops its load and resolves once it has stopped. */
+export const STOP_LOAD = evidenceKey<() => Promise<void>>('stop the load');
 
 const hpaTarget = (context: LessonContext, hpa: string) => ({
   apiVersion: 'autoscaling/v2',
@@ -272,7 +274,7 @@ export function scalesDownAfterLoad(hpa: string, idleCpuPercent: number): Assert
       return { pass: settled, observed: `desired ${desiredOf(last)} (${describeProposals(last)})` };
     },
     async check(context: LessonContext) {
-      const stopLoad = context.evidence.get(STOP_LOAD) as (() => Promise<void>) | undefined;
+      const stopLoad = context.evidence.get(STOP_LOAD);
       if (!stopLoad) return { pass: false, observed: 'the lesson runs no load to stop (no load step before this assertion)' };
       const deadline = Date.now() + context.assertionTimeoutMs;
       const peak = await settledDesired(context, hpa, deadline);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'undici';
 import type { V1PodList } from '@kubernetes/client-node';
 import { extractCredentials, type ExtractedCredentials } from '../kube/credentials.js';
+import { evidenceKey } from '../lab/evidence.js';
 import type { Assertion, LessonContext } from '../lab/types.js';
 
 const LOCAL_API = /^https:\/\/(127\.\d+\.\d+\.\d+|0\.0\.0\.0|localhost)(:\d+)?$/;
@@ -24,6 +25,9 @@ export async function rawGet(credentials: ExtractedCredentials, path: string, wi
 }
 
 /** Extractions made for a context whose exercise did not run, one per context. */
+/** Set by a lesson's exercise that extracted the kubeconfig's certificates: the raw calls use those files. */
+export const EXTRACTED_CREDENTIALS = evidenceKey<ExtractedCredentials>('extracted credentials');
+
 const extractedForVerify = new WeakMap<LessonContext, Promise<ExtractedCredentials>>();
 
 /**
@@ -31,7 +35,7 @@ const extractedForVerify = new WeakMap<LessonContext, Promise<ExtractedCredentia
  * exercise: then they are extracted here, the same way, so that verify judges the same calls.
  */
 function credentialsOf(context: LessonContext): Promise<ExtractedCredentials> {
-  const extracted = context.evidence.get('credentials') as ExtractedCredentials | undefined;
+  const extracted = context.evidence.get(EXTRACTED_CREDENTIALS);
   if (extracted) return Promise.resolve(extracted);
   let pending = extractedForVerify.get(context);
   if (!pending) {

@@ -2,7 +2,7 @@ import { providerFor } from '../cluster/registry.js';
 import type { ClusterSpec } from '../cluster/spec.js';
 import type { ClusterAccess } from '../kube/client.js';
 import type { Lesson } from '../lab/types.js';
-import { companionSpecsFor } from './options.js';
+import { companionSpecsFor } from '../lab/lesson-clusters.js';
 
 /** The lesson's companion clusters that exist (by name), with kubeconfigs written for them. */
 export async function existingCompanions(lesson: Lesson, main: ClusterSpec, signal: AbortSignal): Promise<Map<string, ClusterAccess>> {

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { EnvironmentError } from '../errors.js';
 
 /** True when nothing listens on `port` (any address): the way docker will try to bind it. */
@@ -20,4 +20,13 @@ export async function assertPortsFree(ports: number[], owner: string): Promise<v
       );
     }
   }
+}
+
+/** A loopback port nothing listens on now: one the kernel hands out for port 0, taken back at once. */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

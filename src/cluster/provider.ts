@@ -1,4 +1,4 @@
-import type { ClusterSpec, ObservedCluster, ProviderName } from './spec.js';
+import type { ClusterSpec, NodeRegistry, ObservedCluster, ProviderName } from './spec.js';
 
 export interface ProviderCallOptions {
   signal?: AbortSignal;
@@ -16,7 +16,7 @@ export interface ClusterSummary {
 /**
  * One seam per cluster technology. Each implementation is one folder (provider.ts drives its CLI with
  * argument arrays; config.ts turns a ClusterSpec into that CLI's terms); generic logic (reuse or
- * refuse, port checks, forging node images) lives in lab/provision.ts.
+ * refuse, port checks, having the node images) lives in lab/provision.ts.
  */
 export interface ClusterProvider {
   readonly name: ProviderName;
@@ -27,8 +27,8 @@ export interface ClusterProvider {
   /** The existing cluster of that name, or undefined. */
   describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined>;
   /**
-   * The images the cluster's containers run. kubelab never pulls: provisioning forges what is missing
-   * and checks each is in the local Docker store before anything is created.
+   * The images the cluster's containers run, the node image first. Provisioning has each of them
+   * (local, pulled or forged, by `--pull`: images/image-source.ts) before anything is created.
    */
   nodeImages(spec: ClusterSpec, options?: ProviderCallOptions): Promise<string[]>;
   /** Creates the cluster; the caller has checked it does not exist. */
@@ -45,8 +45,15 @@ export interface ClusterProvider {
   writeKubeconfig(name: string, options?: ProviderCallOptions): Promise<string>;
   /** The kubeconfig context name that selects this cluster. */
   contextName(name: string): string;
+  /**
+   * The machine's registry its nodes can pull from (`--images-via registry`), running, made from
+   * `image` if there is none; a provider without one imports images only.
+   */
+  startRegistry?(image: string, options?: ProviderCallOptions): Promise<NodeRegistry>;
   /** Makes local docker images available to the cluster's container runtime. */
   importImages(name: string, images: string[], options?: ProviderCallOptions): Promise<void>;
+  /** The docker label (key=value) every container of cluster `name` carries: what logs and faults select its nodes by. */
+  nodeLabel(name: string): string;
   /** Collects node logs into `dir` for a failed run's diagnostics; returns the files written. */
   collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]>;
 }

@@ -34,9 +34,23 @@ export interface ClusterSpec {
    * node image carries them (images and manifests) and the kind provider applies them after create.
    */
   addons?: readonly Addon[];
+  /** Images through this registry (`--images-via registry`) instead of imported into every node. */
+  registry?: NodeRegistry;
 }
 
 export type Addon = 'traefik' | 'metrics-server';
+
+/**
+ * A registry the cluster's nodes pull from instead of having images imported into every node:
+ * kubelab pushes the lesson's images there and pods name them as `pullAs`; docker.io is mirrored to
+ * it, so each add-on image is pulled by the nodes that run it.
+ */
+export interface NodeRegistry {
+  /** As docker on this machine pushes to it: `127.0.0.1:PORT`. */
+  push: string;
+  /** As the nodes and the pods' image references name it: `k3d-kubelab-registry:PORT`. */
+  pullAs: string;
+}
 
 /** What a provider reports about a cluster that already exists, to decide reuse or refusal. */
 export interface ObservedCluster {

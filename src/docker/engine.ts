@@ -1,6 +1,7 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { EnvironmentError } from '../errors.js';
-import { run, runAllowingFailure } from '../util/exec.js';
+import { eachLine, run, runAllowingFailure } from '../util/exec.js';
 
 /**
  * A small wrapper over the docker CLI (argument arrays only, never a shell string).
@@ -29,6 +30,20 @@ export async function dockerAvailable(): Promise<EnvironmentError | undefined> {
   if (result.exitCode === 0 && result.stdout.trim()) return undefined;
   const detail = lastLines(result.stderr || result.stdout, 2) || `docker version exited with ${result.exitCode}`;
   return new EnvironmentError(`the docker daemon is not reachable: ${detail}`, 'kubelab doctor --fix');
+}
+
+/**
+ * Waits for a daemon that is not answering (restarting, say) to answer again, asking once a second:
+ * nothing can be watched while it is away. Throws its EnvironmentError once `timeoutMs` has passed.
+ */
+export async function waitForDocker(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const problem = await dockerAvailable();
+    if (!problem) return;
+    if (Date.now() >= deadline) throw problem;
+    await delay(1000, undefined, { signal });
+  }
 }
 
 /** Throws the EnvironmentError from dockerAvailable(), if any. */
@@ -70,18 +85,6 @@ export async function imageLabel(ref: string, key: string): Promise<string | und
 }
 
 /** Removes a local image (tag); a missing image is not an error. */
-/** Throws EnvironmentError naming every image of `refs` that is not in the local store. */
-export async function assertImagesPresent(refs: string[], purpose: string): Promise<void> {
-  const missing: string[] = [];
-  for (const ref of refs) if (!(await imageExists(ref))) missing.push(ref);
-  if (missing.length > 0) {
-    throw new EnvironmentError(
-      `${purpose} needs ${missing.join(', ')}, not in the local Docker image store (kubelab never pulls)`,
-      `build them with \`kubelab forge\`, or \`docker pull\` them where a registry is reachable`,
-    );
-  }
-}
-
 export async function removeImage(ref: string): Promise<void> {
   const result = await runAllowingFailure(DOCKER, ['image', 'rm', ref]);
   if (result.exitCode !== 0 && !/no such image/i.test(result.stderr)) {
@@ -174,17 +177,13 @@ export async function waitForLog(nameOrId: string, pattern: RegExp, options: Wai
   const seen: string[] = [];
   try {
     const found = await new Promise<string | undefined>((resolve, reject) => {
-      let partial = '';
-      follower.all?.setEncoding('utf8');
-      follower.all?.on('data', (chunk: string) => {
-        const lines = (partial + chunk).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) {
+      if (follower.all) {
+        eachLine(follower.all, (line) => {
           seen.push(line);
           if (seen.length > 40) seen.shift();
           if (pattern.test(line)) resolve(line);
-        }
-      });
+        });
+      }
       follower.then(() => resolve(undefined), reject);
     });
     if (found !== undefined) return found;

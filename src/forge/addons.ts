@@ -40,6 +40,8 @@ export interface AddonImage {
   build: GoBuild;
   /** Where the binary goes in the image. */
   binaryPath: string;
+  /** Files the image holds besides the binary (e.g. a default config). */
+  files?: readonly RecipeFile[];
   /** `docker import --change` lines: ENTRYPOINT, USER, EXPOSE... */
   changes: string[];
   /** `docker run <tag> ...` arguments that print the version and exit 0 (for checks). */
@@ -190,6 +192,7 @@ export function addonRecipe(addon: AddonImage, binary = '/nonexistent'): DebianI
       PASSWD,
       GROUP,
       { path: addon.binaryPath, source: { file: binary, identity: `${goBuildIdentity(addon.build)} ${ADDON_PROCEDURE}` }, mode: 0o755 },
+      ...(addon.files ?? []),
     ],
     changes: addon.changes,
   };

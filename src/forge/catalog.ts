@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { inspectImage } from '../docker/engine.js';
-import { ensureDebianImage, nginxBaseRecipe, pythonBaseRecipe, recipeTag, type DebianImageRecipe } from '../images/base.js';
+import { COURSE_BASE_IMAGE, COURSE_NGINX_IMAGE, ensureDebianImage, nginxBaseRecipe, pythonBaseRecipe, recipeTag, type DebianImageRecipe } from '../images/base.js';
+import { UPSTREAM_K3S_IMAGE, upstreamK3sCaveat } from '../images/upstream-k3s.js';
 import { ADDON_IMAGE_TAGS, addonItems, TRAEFIK_MANIFEST } from './addons.js';
 import { ensureGoTool, goToolSource, goToolStatus, type GoTool } from './go-tool.js';
 import { toolsDir } from '../util/paths.js';
@@ -8,6 +9,7 @@ import { helperImageItems } from './k3d-helpers.js';
 import { k3sNodeImageItem } from './k3s.js';
 import { kindImageItems } from './kind/images.js';
 import { kindNodeImageItem } from './kind/node-image.js';
+import { registryImageItem } from './registry-image.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import { DEFAULT_FORGE_JOBS, ForgeQueue } from './queue.js';
 import type { ForgeItem, ForgeOptions, ForgeStatus } from './types.js';
@@ -42,7 +44,8 @@ function toolItem(tool: GoTool, estimateSeconds: number): ForgeItem {
   };
 }
 
-function debianImageItem(name: string, recipe: DebianImageRecipe): ForgeItem {
+/** A lesson base, `upstream` the course's own image it stands in for. */
+function debianImageItem(name: string, recipe: DebianImageRecipe, upstream: string): ForgeItem {
   const tag = recipeTag(recipe);
   const status = async (): Promise<ForgeStatus> => {
     const image = await inspectImage(tag);
@@ -54,6 +57,7 @@ function debianImageItem(name: string, recipe: DebianImageRecipe): ForgeItem {
     location: tag,
     sources: `debian ${recipe.suite} ${recipe.variant}: ${recipe.packages.join(' ')}`,
     estimateSeconds: 60,
+    upstream: [upstream],
     status,
     async ensure(options) {
       const result = await ensureDebianImage(recipe, options);
@@ -66,20 +70,27 @@ function debianImageItem(name: string, recipe: DebianImageRecipe): ForgeItem {
 export const K3S_AIRGAP_IMAGES: readonly string[] = [PAUSE_IMAGE, BUSYBOX_IMAGE, ...ADDON_IMAGE_TAGS];
 
 /**
- * In build order: tools, the lesson bases, the images k3s and k3d run, and last the node image,
- * which carries the images before it.
+ * In build order: tools, the lesson bases, the images k3s and k3d run (and k3d's registry), and
+ * last the node images, which carry the images before them.
  */
 export function forgeItems(): ForgeItem[] {
   return [
     toolItem(k3dTool, 240),
     toolItem(kindTool, 120),
-    debianImageItem('python base', pythonBaseRecipe),
-    debianImageItem('nginx base', nginxBaseRecipe),
+    debianImageItem('python base', pythonBaseRecipe, COURSE_BASE_IMAGE),
+    debianImageItem('nginx base', nginxBaseRecipe, COURSE_NGINX_IMAGE),
     ...helperImageItems(),
     ...addonItems(),
-    { ...k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }), needs: K3S_AIRGAP_IMAGES },
+    registryImageItem(),
+    {
+      ...k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }),
+      needs: K3S_AIRGAP_IMAGES,
+      upstream: [UPSTREAM_K3S_IMAGE],
+      pullCaveat: upstreamK3sCaveat,
+    },
     ...kindImageItems(),
-    kindNodeImageItem(),
+    // kindest/node cannot stand in: kind clusters get their add-ons from manifests kubelab's image carries.
+    { ...kindNodeImageItem(), upstream: [] },
   ];
 }
 
@@ -128,7 +139,7 @@ export async function forgeImages(tags: readonly string[], options: ForgeOptions
   const builds = toBuild.map((item) =>
     queue.run(item, async () => {
       const estimate = item.estimateSeconds ? `, about ${Math.ceil(item.estimateSeconds / 60)} min the first time` : '';
-      options.onLine?.(`${item.location} is not in the local image store and nothing is pulled: forging it (${item.sources}${estimate})`);
+      options.onLine?.(`forging ${item.location} from ${item.sources}${estimate}`);
       await item.ensure({ ...options, force: false });
     }),
   );

@@ -30,6 +30,14 @@ export interface ForgeItem {
   estimateSeconds?: number;
   /** The locations (image tags) this one is made from: the items that make them are forged first when missing. */
   needs?: readonly string[];
+  /**
+   * Images only: the names a registry has it under, which `--pull` tries in order (default: its
+   * location, which for most forged images is the upstream name itself); empty when nothing upstream
+   * can stand in for it.
+   */
+  upstream?: readonly string[];
+  /** What differs when a pulled upstream image stands in for this build (said once one does). */
+  pullCaveat?: (pulled: string) => Promise<string | undefined>;
   status(): Promise<ForgeStatus>;
   ensure(options: ForgeOptions): Promise<ForgeResult>;
 }

@@ -5,7 +5,8 @@ import { delimiter, dirname, isAbsolute, join, normalize } from 'node:path';
 import { execa, ExecaError } from 'execa';
 import { EnvironmentError } from '../errors.js';
 import { exclusive } from '../util/exclusive.js';
-import { run, runAllowingFailure } from '../util/exec.js';
+import { eachLine, run, runAllowingFailure } from '../util/exec.js';
+import { toolOutput } from '../util/tool-log.js';
 import { assertDockerAvailable, inspectImage, lastLines } from '../docker/engine.js';
 import { makeTempDir } from '../util/temp.js';
 
@@ -57,6 +58,11 @@ export interface DebianImageRecipe {
   /** Dockerfile instructions for `docker import --change` (CMD, ENV, EXPOSE, WORKDIR, ...). */
   changes: readonly string[];
 }
+
+/** The course's own base for its Flask apps, which pythonBaseRecipe stands in for. */
+export const COURSE_BASE_IMAGE = 'python:3.9-alpine';
+/** The course's nginx, which nginxBaseRecipe stands in for. */
+export const COURSE_NGINX_IMAGE = 'nginx:latest';
 
 /**
  * Python for the course's Flask apps (stands in for python:3.9-alpine). bullseye, because its
@@ -290,18 +296,11 @@ async function runProcessGroup(
   const onAbort = () => stop('aborted');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const deadline = setTimeout(() => stop('timedOut'), options.timeoutMs);
-  if (options.onLine && child.all) {
-    const onLine = options.onLine;
-    let partial = '';
-    child.all.setEncoding('utf8');
-    child.all.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) onLine(line);
-    });
-  }
+  const output = options.onLine ? toolOutput(file, args, child.pid, options.onLine) : undefined;
+  if (output && child.all) eachLine(child.all, (line) => output.line(line));
   try {
     const result = await child;
+    output?.end(result);
     // The leader is gone; make sure nothing it started in the chroot outlives it.
     if (stopped) killGroup('SIGKILL');
     if (result.code === 'ENOENT') throw new EnvironmentError(`${file} is not installed`, 'apt-get install debootstrap');

@@ -98,17 +98,18 @@ export async function buildImage(options: BuildImageOptions): Promise<BuildImage
     // kubelab drives the legacy builder (Debian's docker.io 20.10 has no buildx); this also keeps
     // a newer client from asking for buildx.
     env: { DOCKER_BUILDKIT: '0' },
-    onLine: (line) => {
+    onLine: options.onLine,
+    // The failure's tail, in the order docker printed it.
+    readLine: (line) => {
       output.push(line);
       if (output.length > 200) output.shift();
-      options.onLine?.(line);
     },
   });
   if (result.exitCode !== 0) {
     const tail = lastLines(output.length > 0 ? output.join('\n') : [result.stdout, result.stderr].join('\n'), 20);
     const hint = base
       ? ''
-      : `\n(the base image ${options.baseImage} is not present locally; kubelab cannot pull: build it first, e.g. with ensurePythonBase())`;
+      : `\n(the base image ${options.baseImage} is not present locally: docker pull it, or leave --base-image out for kubelab's base)`;
     throw new Error(`building apps/${options.app} (${dir}) as ${options.tag} failed (docker build exited with ${result.exitCode}):\n${tail}${hint}`);
   }
 

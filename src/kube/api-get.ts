@@ -19,6 +19,23 @@ export class ApiUnreachableError extends Error {
   }
 }
 
+/** Socket-level failures: nothing answered at the address, or the connection broke before an answer. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+/**
+ * Whether an error says the API server is not answering right now (refused, reset, no answer, or 503
+ * while it starts) rather than that a request was wrong: a wait may outlast the first, never the second.
+ * Looks through `cause` chains: the client library wraps socket errors in its own.
+ */
+export function isApiUnreachable(error: unknown): boolean {
+  for (let e = error as { code?: string | number; statusCode?: number; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    // statusCode: kubelab's own GETs and watches; a numeric code: the client library's ApiException.
+    if (e instanceof ApiUnreachableError || e.statusCode === 503 || e.code === 503) return true;
+    if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+  }
+  return false;
+}
+
 export interface ApiGetOptions {
   timeoutMs: number;
   signal?: AbortSignal;

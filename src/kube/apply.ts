@@ -1,8 +1,10 @@
 import { ApiException, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { InputError } from '../errors.js';
+import { isApiUnreachable } from './api-get.js';
 import type { Kube } from './client.js';
 import { Discovery } from './discovery.js';
 import type { Manifest } from './manifests.js';
+import { outlastingOutages } from './outage.js';
 
 export interface AppliedObject {
   manifest: Manifest;
@@ -12,6 +14,12 @@ export interface AppliedObject {
   /** When the API server stored it (the first hop of a trace). */
   appliedAt: Date;
 }
+
+/** An object by identity: what apply made, or what a run plans to make. */
+export type ObjectRef = Pick<AppliedObject, 'manifest' | 'namespace'>;
+
+/** `Deployment default/myapp`, as messages name an object. */
+export const describeObject = (o: ObjectRef) => `${o.manifest.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.manifest.name}`;
 
 const FIELD_MANAGER = 'kubelab';
 
@@ -35,19 +43,25 @@ function isMissingNamespace(error: unknown, namespaces: Set<string>): boolean {
 const ORDER = ['Namespace', 'CustomResourceDefinition', 'ServiceAccount', 'ConfigMap', 'Secret'];
 const rank = (m: Manifest) => (ORDER.includes(m.kind) ? ORDER.indexOf(m.kind) : ORDER.length);
 
+/** A manifest as the API server will store it: in its namespace (the default one when it names none and its kind is namespaced). */
+export interface PlacedManifest {
+  manifest: Manifest;
+  spec: KubernetesObject;
+  namespace?: string;
+}
+
 /**
- * Server-side applies `manifests` in two passes: a dry run of everything (unknown kinds, schema and
- * validation errors surface with file:line before anything is created), then the real apply.
+ * Places each manifest by the cluster's discovery (is its kind namespaced?), in apply order (kinds
+ * that others live in first). An unknown kind or apiVersion is bad input naming its file:line.
  */
-export async function applyManifests(kube: Kube, manifests: Manifest[], defaultNamespace = 'default'): Promise<AppliedObject[]> {
+export async function placeManifests(kube: Kube, manifests: Manifest[], defaultNamespace = 'default'): Promise<PlacedManifest[]> {
   const discovery = new Discovery(kube.config);
   const ordered = [...manifests].sort((a, b) => rank(a) - rank(b));
-  const created = new Set(ordered.filter((m) => m.kind === 'Namespace').map((m) => m.name));
-  const prepared: { manifest: Manifest; spec: KubernetesObject; namespace?: string }[] = [];
+  const placed: PlacedManifest[] = [];
   for (const manifest of ordered) {
-    const info = await discovery.resource(manifest.apiVersion, manifest.kind);
+    const info = await outlastingOutages(() => discovery.resource(manifest.apiVersion, manifest.kind));
     if (!info) {
-      const served = await discovery.hasApiVersion(manifest.apiVersion);
+      const served = await outlastingOutages(() => discovery.hasApiVersion(manifest.apiVersion));
       throw new InputError(
         served
           ? `${manifest.source}: kind "${manifest.kind}" is not served in apiVersion "${manifest.apiVersion}"`
@@ -56,19 +70,31 @@ export async function applyManifests(kube: Kube, manifests: Manifest[], defaultN
     }
     const namespace = info.namespaced ? (manifest.namespace ?? defaultNamespace) : undefined;
     const spec = { ...manifest.body, metadata: { ...manifest.body.metadata, ...(namespace ? { namespace } : {}) } } as KubernetesObject;
-    prepared.push({ manifest, spec, namespace });
+    placed.push({ manifest, spec, namespace });
   }
+  return placed;
+}
+
+/**
+ * Server-side applies `manifests` in two passes: a dry run of everything (unknown kinds, schema and
+ * validation errors surface with file:line before anything is created), then the real apply. An API
+ * server that goes away meanwhile (restarting) is waited for: every call here is safe to repeat.
+ */
+export async function applyManifests(kube: Kube, manifests: Manifest[], defaultNamespace = 'default'): Promise<AppliedObject[]> {
+  const prepared = await placeManifests(kube, manifests, defaultNamespace);
+  const created = new Set(prepared.filter(({ manifest }) => manifest.kind === 'Namespace').map(({ manifest }) => manifest.name));
   for (const { manifest, spec } of prepared) {
     try {
-      await kube.objects.patch(spec, undefined, 'All', FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      await outlastingOutages(() => kube.objects.patch(spec, undefined, 'All', FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
     } catch (error) {
+      if (isApiUnreachable(error)) throw error; // not the manifest's fault
       if (isMissingNamespace(error, created)) continue; // made by an earlier document of this apply
       throw new InputError(`${manifest.source}: ${manifest.kind} ${manifest.name} rejected by the API server: ${apiMessage(error)}`);
     }
   }
   const applied: AppliedObject[] = [];
   for (const { manifest, spec, namespace } of prepared) {
-    const result = await kube.objects.patch(spec, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    const result = await outlastingOutages(() => kube.objects.patch(spec, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));
     applied.push({
       manifest,
       namespace,

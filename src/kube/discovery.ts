@@ -25,6 +25,8 @@ export class Discovery {
         (body) => JSON.parse(body) as ApiResourceList,
         (error: { statusCode?: number }) => {
           if (error.statusCode === 404) return undefined;
+          // Not remembered: an API server that did not answer may answer the next call.
+          this.cache.delete(apiVersion);
           throw error;
         },
       );

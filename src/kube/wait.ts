@@ -1,5 +1,6 @@
 import { Watch, type KubernetesObject } from '@kubernetes/client-node';
 import { TimeoutError } from '../errors.js';
+import { isApiUnreachable } from './api-get.js';
 import { getRaw } from './client.js';
 import type { Kube } from './client.js';
 import { Discovery } from './discovery.js';
@@ -27,7 +28,17 @@ export interface WaitOptions<T extends KubernetesObject, R> {
    * reaches `until` through the watch. Lets a caller make a change that only the watch can report.
    */
   onWatching?: () => void;
+  /**
+   * The API server stopped answering (refused, reset, 503): the wait goes on, trying again each
+   * second until it answers or time runs out. Called once per outage, with the first error.
+   */
+  onUnreachable?: (error: Error) => void;
+  /** The API server answers again after an outage (a fresh list has been read). */
+  onReachable?: () => void;
 }
+
+/** How long a wait leaves an unreachable API server before it asks again. */
+const RETRY_UNREACHABLE_MS = 1000;
 
 interface ListResponse<T> {
   metadata: { resourceVersion: string };
@@ -39,12 +50,13 @@ const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metad
 /**
  * Waits for a condition over a set of objects: one LIST for the current state, then a WATCH from its
  * resourceVersion. A server-side close re-watches from the last version seen; 410 Gone re-lists.
- * No polling: the predicate runs only when the API server reports a change.
+ * No polling: the predicate runs only when the API server reports a change. An API server that stops
+ * answering (a node restarting, the Docker daemon restarting) is waited out within the same deadline.
  */
 export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options: WaitOptions<T, R>): Promise<R> {
   const discovery = new Discovery(kube.config);
   const { target } = options;
-  const path = await discovery.collectionPath(target.apiVersion, target.kind, target.namespace);
+  let path: string | undefined;
   const query: Record<string, string> = {};
   if (target.labelSelector) query.labelSelector = target.labelSelector;
   if (target.fieldSelector) query.fieldSelector = target.fieldSelector;
@@ -55,6 +67,9 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
     let settled = false;
     let current: AbortController | undefined;
     let resourceVersion = '';
+    /** The first error of the outage in progress, and when it began. */
+    let outage: { error: Error; since: number } | undefined;
+    let retry: NodeJS.Timeout | undefined;
     // Bumped whenever a watch is abandoned: events and the close of an abandoned watch are ignored,
     // else aborting it would start a second restart beside the one that aborted it.
     let generation = 0;
@@ -67,6 +82,7 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(retry);
       options.signal?.removeEventListener('abort', onAbort);
       abandonWatch();
       outcome();
@@ -80,11 +96,16 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
       }
     };
     const list = async () => {
+      path ??= await discovery.collectionPath(target.apiVersion, target.kind, target.namespace);
       const qs = new URLSearchParams(query).toString();
       const body = JSON.parse(await getRaw(kube.config, qs ? `${path}?${qs}` : path)) as ListResponse<T>;
       store.clear();
       for (const item of body.items) store.set(keyOf(item), item);
       resourceVersion = body.metadata.resourceVersion;
+      if (outage) {
+        outage = undefined;
+        options.onReachable?.();
+      }
       check();
     };
     const startWatch = async (): Promise<void> => {
@@ -92,7 +113,7 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
       const mine = generation;
       const isCurrent = () => !settled && mine === generation;
       const controller = await watch.watch(
-        path,
+        path!,
         { ...query, resourceVersion, allowWatchBookmarks: true },
         (phase, object: T) => {
           if (!isCurrent()) return;
@@ -113,6 +134,7 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
           if (error && (error as Error).name !== 'AbortError') {
             // A broken connection: the store may have missed changes, so list again.
             resourceVersion = '';
+            if (isApiUnreachable(error)) return unreachable(error as Error);
           }
           void restart();
         },
@@ -130,12 +152,25 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
         if (!resourceVersion) await list();
         await startWatch();
       } catch (error) {
-        finish(() => reject(error));
+        if (isApiUnreachable(error)) unreachable(error as Error);
+        else finish(() => reject(error));
       }
+    };
+    /** Notes the outage (once) and lists again a second later. */
+    const unreachable = (error: Error) => {
+      if (settled) return;
+      abandonWatch();
+      resourceVersion = '';
+      if (!outage) {
+        outage = { error, since: Date.now() };
+        options.onUnreachable?.(error);
+      }
+      retry = setTimeout(() => void restart(), RETRY_UNREACHABLE_MS);
     };
     const onAbort = () => finish(() => reject(options.signal!.reason));
     const timer = setTimeout(async () => {
-      const diagnostic = options.diagnose ? await options.diagnose().catch((e: Error) => `(diagnosis failed: ${e.message})`) : '';
+      const down = outage && `the API server has not answered for ${Math.round((Date.now() - outage.since) / 1000)} s: ${outage.error.message}`;
+      const diagnostic = down ?? (options.diagnose ? await options.diagnose().catch((e: Error) => `(diagnosis failed: ${e.message})`) : '');
       finish(() =>
         reject(new TimeoutError(`timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${options.description}`, diagnostic)),
       );
@@ -148,13 +183,15 @@ export async function waitFor<T extends KubernetesObject, R>(kube: Kube, options
 
 /**
  * Follows a set of objects until `signal` aborts, calling `onChange` with all of them after each
- * change (the initial list included). For recorders that keep a timeline rather than wait for a state.
+ * change (the initial list included). For recorders that keep a timeline rather than wait for a state;
+ * outages of the API server are followed through, and reported to `outages` when given.
  */
 export async function observe<T extends KubernetesObject>(
   kube: Kube,
   target: WatchTarget,
   onChange: (objects: T[]) => void,
   signal: AbortSignal,
+  outages: Pick<WaitOptions<T, never>, 'onUnreachable' | 'onReachable'> = {},
 ): Promise<void> {
   try {
     await waitFor<T, never>(kube, {
@@ -163,6 +200,7 @@ export async function observe<T extends KubernetesObject>(
       until: (objects) => void onChange(objects),
       timeoutMs: MAX_TIMER_MS,
       signal,
+      ...outages,
     });
   } catch (error) {
     if (!signal.aborted) throw error;

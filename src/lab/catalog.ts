@@ -1,8 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import { InputError } from '../errors.js';
+import { importLessonFile } from './lesson-import.js';
 import type { Lesson } from './types.js';
 
 // labs/ sits two levels above this file both in the source tree (src/lab) and in dist/ (dist/src/lab),
@@ -25,9 +25,9 @@ export function isLessonFile(ref: string): boolean {
 }
 
 /**
- * A built-in lesson by id (labs/<id>), or a lesson file of the user's, anywhere: TypeScript loads
- * without a build step (tsx), JavaScript as it is. A lesson file's `manifests` and its images' `app`
- * folders are relative to the file's folder.
+ * A built-in lesson by id (labs/<id>), or a lesson file of the user's, anywhere (importLessonFile:
+ * TypeScript without a build step, 'kubelab' found even where nothing is installed). A lesson file's
+ * `manifests` and its images' `app` folders are relative to the file's folder.
  */
 export async function loadLesson(ref: string): Promise<Lesson> {
   if (isLessonFile(ref)) return loadLessonFile(ref);
@@ -59,7 +59,7 @@ async function loadLessonFile(ref: string): Promise<Lesson> {
   if (!info?.isFile()) throw new InputError(`lesson file ${ref} does not exist`, 'name a built-in lesson (kubelab list) or the path of a lesson file');
   let module: { default?: unknown };
   try {
-    module = /\.m?ts$/.test(file) ? ((await tsImport(pathToFileURL(file).href, import.meta.url)) as typeof module) : ((await import(pathToFileURL(file).href)) as typeof module);
+    module = await importLessonFile(file);
   } catch (error) {
     throw new InputError(`lesson file ${ref} cannot be loaded: ${(error as Error).message.split('\n')[0]}`);
   }

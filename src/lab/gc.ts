@@ -2,6 +2,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
+import { deleteCluster } from '../cluster/teardown.js';
 import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import type { ProviderName } from '../cluster/spec.js';
 import { stateDir } from '../util/paths.js';
@@ -46,7 +47,7 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
         ? {
             what: `${claim.provider} cluster ${claim.cluster} (left by ${by})`,
             remove: async () => {
-              await provider.delete(claim.cluster, { signal });
+              await deleteCluster(provider, claim.cluster, { signal });
               await removeKubeconfig(claim.cluster);
               await dropClaim(claim.cluster);
             },

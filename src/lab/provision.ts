@@ -1,10 +1,13 @@
 import { InputError } from '../errors.js';
 import type { ClusterProvider, ProviderCallOptions } from '../cluster/provider.js';
 import { assertPortsFree } from '../cluster/ports.js';
-import { clusterMismatches, hostPortsOf, type ClusterSpec } from '../cluster/spec.js';
+import { clusterMismatches, hostPortsOf, type ClusterSpec, type NodeRegistry } from '../cluster/spec.js';
+import { K3S_AIRGAP_IMAGES } from '../forge/catalog.js';
+import { REGISTRY_IMAGE } from '../forge/registry-image.js';
+import { mirrorImages } from '../images/push.js';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
-import { assertImagesPresent } from '../docker/engine.js';
-import { forgeImages } from '../forge/catalog.js';
+import { deleteCluster } from '../cluster/teardown.js';
+import { DEFAULT_PULL_POLICY, imageNeed, obtainImages, type PullPolicy } from '../images/image-source.js';
 import type { ClusterAccess } from '../kube/client.js';
 import type { CleanupStack } from '../util/cleanup.js';
 
@@ -22,7 +25,7 @@ export async function provisionCluster(
   provider: ClusterProvider,
   spec: ClusterSpec,
   cleanup: CleanupStack,
-  options: ProviderCallOptions & { keep: boolean },
+  options: ProviderCallOptions & { keep: boolean; pull?: PullPolicy; viaRegistry?: boolean },
 ): Promise<ProvisionResult> {
   const existing = await provider.describe(spec.name, options);
   let created = false;
@@ -37,22 +40,39 @@ export async function provisionCluster(
     options.onLine?.(`reusing cluster ${spec.name}`);
   } else {
     await assertPortsFree(hostPortsOf(spec), `cluster ${spec.name}`);
-    const nodeImages = await provider.nodeImages(spec, options);
-    await forgeImages(nodeImages, { signal: options.signal, onLine: options.onLine });
-    await assertImagesPresent(nodeImages, `${provider.name} cluster ${spec.name}`);
+    const needs = (await provider.nodeImages(spec, options)).map((tag) => imageNeed(tag));
+    const [node] = await obtainImages(needs, `${provider.name} cluster ${spec.name}`, { ...options, pull: options.pull ?? DEFAULT_PULL_POLICY });
+    const registry = options.viaRegistry ? await startNodeRegistry(provider, options) : undefined;
     if (!options.keep) {
       cleanup.register(
         `delete ${provider.name} cluster ${spec.name}`,
         async () => {
-          await provider.delete(spec.name);
+          await deleteCluster(provider, spec.name);
           await removeKubeconfig(spec.name);
         },
         provider.deleteCommand(spec.name),
       );
     }
     created = true;
-    await provider.create(spec, options);
+    // The node image may be an upstream one standing in for kubelab's (rancher/k3s for kubelab/k3s).
+    await provider.create({ ...spec, image: node!.ref, ...(registry ? { registry } : {}) }, options);
   }
   const kubeconfig = await provider.writeKubeconfig(spec.name, options);
   return { access: { kubeconfig, context: provider.contextName(spec.name) }, created };
+}
+
+/**
+ * The provider's machine registry, running and holding the k3s add-on images (pause, CoreDNS,
+ * Traefik, ...) under their Docker Hub names, which the nodes then pull through it.
+ */
+export async function startNodeRegistry(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<NodeRegistry> {
+  if (!provider.startRegistry) throw new Error(`${provider.name} has no node registry`); // refused with the flag (lesson-clusters.ts)
+  const [registryImage, ...addons] = await obtainImages([REGISTRY_IMAGE, ...K3S_AIRGAP_IMAGES].map((tag) => imageNeed(tag)), 'the node registry', {
+    ...options,
+    pull: options.pull ?? DEFAULT_PULL_POLICY,
+  });
+  const registry = await provider.startRegistry(registryImage!.ref, options);
+  await mirrorImages(addons.map((image) => ({ local: image.ref, name: image.need.tag })), registry.push, options);
+  options.onLine?.(`add-on images in ${registry.push}: ${K3S_AIRGAP_IMAGES.join(', ')}`);
+  return registry;
 }

@@ -1,9 +1,10 @@
 import type { ClusterSpec, ProviderName } from '../cluster/spec.js';
 import type { ImageRef } from '../images/lesson-images.js';
 import type { ClusterAccess, Kube } from '../kube/client.js';
-import type { TimelineRecorder } from '../report/timeline.js';
+import type { TimelineRecorder } from '../observe/timeline.js';
 import type { TraceTarget } from '../trace/recorder.js';
 import type { CleanupStack } from '../util/cleanup.js';
+import type { Evidence } from './evidence.js';
 
 /** What every step and assertion of a lesson gets. */
 export interface LessonContext {
@@ -20,8 +21,8 @@ export interface LessonContext {
   assertionTimeoutMs: number;
   /** A private (0700) directory for this run; removed at cleanup. */
   workDir: string;
-  /** What exercise steps measured, for the assertions and the report (e.g. a load result). */
-  evidence: Map<string, unknown>;
+  /** What exercise steps measured or made, for the assertions after them, under typed keys (evidenceKey). */
+  evidence: Evidence;
   /** "run" exercised the cluster; "verify" only looks at it (see Assertion.afterTheFact). */
   mode: 'run' | 'verify';
   /** Series and events over time, rendered in the terminal summary and the HTML report. */
@@ -103,8 +104,9 @@ export interface Lesson {
   /** The Deployment `--trace` follows from apply to its first answer via Ingress. */
   trace?: TraceTarget;
   /**
-   * Set by the loader for a lesson file: its folder, against which `manifests` and the images' `app`
-   * folders resolve. Built-in lessons use kubelab's own manifests/ and apps/.
+   * The lesson's folder, against which `manifests` and the images' `app` folders resolve: set by the
+   * loader for a lesson file; a lesson a test runner imports as a module sets it itself
+   * (`home: import.meta.dirname`). Built-in lessons use kubelab's own manifests/ and apps/.
    */
   home?: string;
 }

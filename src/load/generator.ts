@@ -1,7 +1,6 @@
-import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Pool } from 'undici';
 import { InputError } from '../errors.js';
+import { encodeRequest, LoadConnection, type LoadTarget } from './connection.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { assertLoopbackTarget } from './loopback.js';
 
@@ -87,10 +86,46 @@ function validate(options: LoadOptions): void {
   if (options.rate !== undefined && (!(options.rate > 0) || !Number.isFinite(options.rate))) {
     throw new InputError(`load rate: ${options.rate} must be a positive number of requests per second`);
   }
+  // The value goes into the request as it is: no CR, LF or other control character may split it.
+  if (options.host !== undefined && !/^[\x21-\x7e]+$/.test(options.host)) {
+    throw new InputError(`load host: ${JSON.stringify(options.host)} is not a host name (visible ASCII, no spaces)`);
+  }
+}
+
+/** A FIFO of due times that does not move the whole array per request. */
+class DueTimes {
+  private times: number[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.times.length - this.head;
+  }
+
+  push(time: number): void {
+    this.times.push(time);
+  }
+
+  shift(): number {
+    const time = this.times[this.head]!;
+    this.head += 1;
+    // Drop the consumed front once it is most of the array: a backlog that never drains stays bounded.
+    if (this.head >= 1024 && this.head * 2 >= this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+    return time;
+  }
+
+  clear(): void {
+    this.times = [];
+    this.head = 0;
+  }
 }
 
 /**
- * HTTP load on an undici Pool, bounded by duration and optionally by count, to loopback only.
+ * HTTP load on `concurrency` keep-alive connections of kubelab's own (connection.ts: undici's
+ * per-request machinery cost more than half the throughput), bounded by duration and optionally by
+ * count, to loopback only.
  * Closed model: `concurrency` loops each send a request when the previous answered. Open model
  * (`rate`): request i is due at start + i/rate whatever the server does, and its latency counts from
  * that due time, so a slow server shows as latency instead of silently lowering the load.
@@ -98,24 +133,23 @@ function validate(options: LoadOptions): void {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   validate(options);
   const url = assertLoopbackTarget(options.url);
-  const path = `${url.pathname}${url.search}`;
-  const headers = options.host ? { host: options.host } : {};
-  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
-  const pool = new Pool(url.origin, { connections: options.concurrency, pipelining: 1 });
+  const method = options.method ?? 'GET';
+  const target: LoadTarget = {
+    url,
+    request: encodeRequest(method, url, options.host),
+    bodyless: method === 'HEAD',
+    timeoutMs: options.requestTimeoutMs ?? 10_000,
+  };
+  const { concurrency } = options;
 
-  const issuing = new AbortController();
-  const inFlight = new AbortController();
-  // Every request in flight listens on this one signal.
-  setMaxListeners(options.concurrency * QUEUE_PER_CONNECTION + 16, inFlight.signal);
   let stoppedBy: LoadResult['stoppedBy'] | undefined;
+  const issuing = new AbortController();
   const stop = (why: LoadResult['stoppedBy'], cancelInFlight: boolean) => {
     stoppedBy ??= why;
     issuing.abort();
-    if (cancelInFlight) inFlight.abort();
+    if (cancelInFlight) cancelAll();
   };
   const onAbort = () => stop('abort', true);
-  if (options.signal?.aborted) onAbort();
-  options.signal?.addEventListener('abort', onAbort, { once: true });
   const durationTimer = setTimeout(() => stop('duration', true), options.durationMs);
 
   const total = new LatencyRecorder();
@@ -138,32 +172,75 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     return true;
   };
 
-  const fire = async (dueAt: number): Promise<void> => {
-    try {
-      const response = await pool.request({
-        path,
-        method: options.method ?? 'GET',
-        headers,
-        signal: inFlight.signal,
-        headersTimeout: requestTimeoutMs,
-        bodyTimeout: requestTimeoutMs,
-      });
-      for await (const chunk of response.body as AsyncIterable<Buffer>) bodyBytes += chunk.length;
-      const latencyMs = performance.now() - dueAt;
-      total.record(latencyMs);
-      interval.record(latencyMs);
-      completed += 1;
-      statusCounts[response.statusCode] = (statusCounts[response.statusCode] ?? 0) + 1;
-    } catch (error) {
-      if (inFlight.signal.aborted) {
-        cancelled += 1;
-        return;
-      }
-      errors += 1;
-      const code = (error as { code?: string }).code ?? (error as Error).name ?? 'Error';
-      errorCounts[code] = (errorCounts[code] ?? 0) + 1;
+  /** When each connection's request was due: latency counts from there. */
+  const dueAt = new Float64Array(concurrency);
+  /** Free connections; the most recently used is reused first, so the rest may idle out rather than race a server's idle close. */
+  const idle: LoadConnection[] = [];
+  /** Rate mode: due times waiting for a free connection, oldest first. */
+  const queued = new DueTimes();
+  const rateMode = options.rate !== undefined;
+  let wake: (() => void) | undefined;
+  const changed = () => new Promise<void>((resolve) => (wake = resolve));
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  const start = (connection: LoadConnection, due: number) => {
+    dueAt[connection.index] = due;
+    connection.send();
+  };
+  /** A connection is free (at `now`): it takes the next request, or waits. */
+  const next = (connection: LoadConnection, now: number) => {
+    if (rateMode && queued.length > 0) {
+      start(connection, queued.shift());
+      notify();
+    } else if (!rateMode && claim()) {
+      start(connection, now);
+    } else {
+      idle.push(connection);
+      notify();
     }
   };
+  const connections: LoadConnection[] = Array.from(
+    { length: concurrency },
+    (_, index) =>
+      new LoadConnection(index, target, {
+        response(connection, status, bytes) {
+          const now = performance.now();
+          interval.record(now - dueAt[connection.index]!);
+          completed += 1;
+          bodyBytes += bytes;
+          statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+          next(connection, now);
+        },
+        failure(connection, code) {
+          errors += 1;
+          errorCounts[code] = (errorCounts[code] ?? 0) + 1;
+          next(connection, performance.now());
+        },
+      }),
+  );
+  const cancelAll = () => {
+    for (const connection of connections) {
+      if (!connection.busy) continue;
+      connection.close();
+      cancelled += 1;
+      idle.push(connection);
+    }
+    cancelled += queued.length;
+    queued.clear();
+    notify();
+  };
+  const allIdle = () => idle.length === concurrency;
+  const silenceTimer = setInterval(
+    () => {
+      const now = performance.now();
+      for (const connection of connections) connection.checkSilence(now);
+    },
+    Math.min(1000, Math.max(10, target.timeoutMs / 10)),
+  );
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const started = performance.now();
   const samples: LoadSample[] = [];
@@ -182,6 +259,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       p99Ms: interval.summary().p99Ms,
     };
     samples.push(sample);
+    // Each latency is recorded once, in the interval's histogram, which joins the run's here.
+    total.add(interval);
     interval.reset();
     sampledAt = now;
     sampledCompleted = completed;
@@ -191,18 +270,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const progressTimer = setInterval(takeSample, options.progressIntervalMs ?? 1000);
 
   try {
-    if (options.rate === undefined) {
-      const loop = async () => {
-        while (claim()) await fire(performance.now());
-      };
-      await Promise.all(Array.from({ length: options.concurrency }, loop));
+    if (!rateMode) {
+      for (const connection of connections) next(connection, performance.now());
     } else {
-      const period = 1000 / options.rate;
-      const pending = new Set<Promise<void>>();
-      const queueLimit = options.concurrency * QUEUE_PER_CONNECTION;
+      idle.push(...connections);
+      const period = 1000 / options.rate!;
+      const queueLimit = concurrency * QUEUE_PER_CONNECTION;
       for (let i = 0; claim(); i += 1) {
-        const dueAt = started + i * period;
-        const wait = dueAt - performance.now();
+        const due = started + i * period;
+        const wait = due - performance.now();
         if (wait > 0) {
           // Pacing the schedule, cancelled the moment the run stops.
           const stillRunning = await delay(wait, true, { signal: issuing.signal }).catch(() => false);
@@ -211,17 +287,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             break;
           }
         }
-        while (pending.size >= queueLimit) await Promise.race(pending);
-        const request = fire(dueAt).finally(() => pending.delete(request));
-        pending.add(request);
+        while (queued.length >= queueLimit && !issuing.signal.aborted) await changed();
+        if (issuing.signal.aborted) {
+          sent -= 1;
+          break;
+        }
+        const free = idle.pop();
+        if (free) start(free, due);
+        else queued.push(due);
       }
-      await Promise.all(pending);
     }
+    while (!allIdle()) await changed();
   } finally {
     clearTimeout(durationTimer);
     clearInterval(progressTimer);
+    clearInterval(silenceTimer);
     options.signal?.removeEventListener('abort', onAbort);
-    await pool.destroy();
+    for (const connection of connections) connection.close();
   }
   if (completed + errors > sampledCompleted + sampledErrors) takeSample();
 

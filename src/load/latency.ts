@@ -43,6 +43,11 @@ export class LatencyRecorder {
     };
   }
 
+  /** Adds every value `other` holds. */
+  add(other: LatencyRecorder): void {
+    this.histogram.add(other.histogram);
+  }
+
   reset(): void {
     this.histogram.reset();
   }

@@ -1,7 +1,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { observe } from '../kube/wait.js';
-import type { TimelineRecorder } from '../report/timeline.js';
+import type { TimelineRecorder } from './timeline.js';
 
 /**
  * Records the namespace's events into the timeline until `signal` aborts, each at the moment the

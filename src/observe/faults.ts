@@ -1,10 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { observe } from '../kube/wait.js';
-import type { TimelineEvent, TimelineRecorder } from '../report/timeline.js';
-
-export type Fault = Omit<TimelineEvent, 't' | 'fault' | 'source'>;
+import type { TimelineRecorder } from './timeline.js';
+import type { Fault } from './fault.js';
+import { recordNodeContainerFaults } from './node-containers.js';
 
 /** A node's Ready condition as `True`, `False` or `Unknown`, with why; none while it registers. */
 function readiness(node: V1Node): { status: string; why: string } | undefined {
@@ -53,39 +52,48 @@ export function podFaults(known: Map<string, { restarts: number; evicted: boolea
 
 /**
  * Records faults during a run into the timeline, marked as faults, until `signal` aborts: nodes
- * going NotReady and back, pods of the lesson's namespace restarting or evicted, and the API server
- * going away and coming back (then both watches start again from a fresh list).
+ * going NotReady and back, pods of the lesson's namespace restarting or evicted, the API server
+ * going away and coming back, and, given the docker label of the cluster's node containers, what
+ * Docker sees happen to them (a node container killed, restarted or removed, the daemon itself
+ * restarting). A node container removed is also told to `onRemoved`: the cluster is going away.
  */
-export async function recordFaults(kube: Kube, namespace: string, timeline: TimelineRecorder, signal: AbortSignal): Promise<void> {
+export async function recordFaults(
+  kube: Kube,
+  namespace: string,
+  timeline: TimelineRecorder,
+  signal: AbortSignal,
+  nodeContainers?: { label: string; onRemoved: (fault: Fault) => void },
+): Promise<void> {
   const record = (fault: Fault) => timeline.event({ source: 'kubelab', ...fault, fault: true });
   const nodes = new Map<string, string>();
   const pods = new Map<string, { restarts: number; evicted: boolean }>();
+  // One outage for both watches: whichever notices first records it, the first to read again ends it.
   let unreachableSince: number | undefined;
-  const reachable = () => {
-    if (unreachableSince === undefined) return;
-    record({ reason: 'APIServerBack', object: 'apiserver', message: `answering again after ${((Date.now() - unreachableSince) / 1000).toFixed(1)} s` });
-    unreachableSince = undefined;
+  const outages = {
+    onUnreachable: (error: Error) => {
+      if (unreachableSince !== undefined) return;
+      unreachableSince = Date.now();
+      record({ reason: 'APIServerUnreachable', object: 'apiserver', message: error.message });
+    },
+    onReachable: () => {
+      if (unreachableSince === undefined) return;
+      record({ reason: 'APIServerBack', object: 'apiserver', message: `answering again after ${((Date.now() - unreachableSince) / 1000).toFixed(1)} s` });
+      unreachableSince = undefined;
+    },
   };
-  while (!signal.aborted) {
-    // One attempt: both watches, stopped together when either loses the API server.
-    const attempt = new AbortController();
-    const within = AbortSignal.any([signal, attempt.signal]);
-    const follow = <T extends V1Node | V1Pod>(target: Parameters<typeof observe>[1], faultsOf: (objects: T[]) => Fault[]) =>
-      observe<T>(kube, target, (objects) => (reachable(), faultsOf(objects).forEach(record)), within);
-    try {
-      await Promise.all([
-        follow<V1Node>({ apiVersion: 'v1', kind: 'Node' }, (list) => nodeFaults(nodes, list)),
-        follow<V1Pod>({ apiVersion: 'v1', kind: 'Pod', namespace }, (list) => podFaults(pods, list)),
-      ]);
-    } catch (error) {
-      attempt.abort();
-      if (signal.aborted) break;
-      if (unreachableSince === undefined) {
-        unreachableSince = Date.now();
-        record({ reason: 'APIServerUnreachable', object: 'apiserver', message: (error as Error).message });
-      }
-      // Try again each second until it answers (or the run ends).
-      await delay(1000, undefined, { signal }).catch(() => undefined);
-    }
-  }
+  // A recorder that cannot go on says so in the report; it never fails the run it observes.
+  const noteFailure = (what: string) => (error: Error) => timeline.note(`faults of ${what} were not recorded after: ${error.message}`);
+  await Promise.all([
+    observe<V1Node>(kube, { apiVersion: 'v1', kind: 'Node' }, (list) => nodeFaults(nodes, list).forEach(record), signal, outages).catch(noteFailure('nodes')),
+    observe<V1Pod>(kube, { apiVersion: 'v1', kind: 'Pod', namespace }, (list) => podFaults(pods, list).forEach(record), signal, outages).catch(noteFailure('pods')),
+    nodeContainers &&
+      recordNodeContainerFaults(
+        nodeContainers.label,
+        (fault) => {
+          record(fault);
+          if (fault.reason === 'NodeContainerRemoved') nodeContainers.onRemoved(fault);
+        },
+        signal,
+      ).catch(noteFailure('node containers')),
+  ]);
 }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Metrics } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { mebibytes, millicores } from '../kube/quantity.js';
-import type { TimelineRecorder } from '../report/timeline.js';
+import type { TimelineRecorder } from './timeline.js';
 
 /**
  * Records each pod's CPU (millicores) and memory (MiB) from metrics-server into the timeline until

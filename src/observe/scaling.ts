@@ -1,7 +1,7 @@
 import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.js';
 import { observe } from '../kube/wait.js';
-import type { TimelineRecorder } from '../report/timeline.js';
+import type { TimelineRecorder } from './timeline.js';
 
 /** Records a value only when it changes (the report draws counts as steps). */
 class StepSeries {

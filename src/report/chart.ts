@@ -3,7 +3,7 @@
  * series belong to which chart, which events become markers, which units count whole things.
  * Pure string building: the report must open offline, so no chart library and no script.
  */
-import type { Series, SeriesPoint, Timeline, TimelineEvent } from './timeline.js';
+import type { Series, SeriesPoint, Timeline, TimelineEvent } from '../observe/timeline.js';
 
 /** Escapes text for HTML and SVG, element content and quoted attributes alike. */
 export function escapeHtml(text: string): string {

@@ -3,7 +3,7 @@
  * trace, in one self-contained file (inline CSS and SVG, no script, nothing fetched) that opens
  * offline. Every piece of text is escaped: names and messages come from the cluster.
  */
-import type { LessonOutcome } from '../lab/runner.js';
+import type { LessonOutcome } from '../lab/outcome.js';
 import type { AssertionResult } from '../lab/types.js';
 import type { Trace } from '../trace/types.js';
 import {
@@ -21,7 +21,7 @@ import {
   type ChartSeries,
   type TimelineChart,
 } from './chart.js';
-import { faultLines, type Timeline, type TimelineEvent } from './timeline.js';
+import { faultLines, type Timeline, type TimelineEvent } from '../observe/timeline.js';
 import { hopTimings } from './timeline-text.js';
 
 export interface HtmlReportInput {

@@ -1,4 +1,4 @@
-import type { LessonOutcome } from '../lab/runner.js';
+import type { LessonOutcome } from '../lab/outcome.js';
 
 const escapeXml = (text: string) =>
   text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)

@@ -1,5 +1,5 @@
-import type { LessonOutcome } from '../lab/runner.js';
-import { faultLines } from './timeline.js';
+import { lessonPassed, type LessonOutcome } from '../lab/outcome.js';
+import { faultLines } from '../observe/timeline.js';
 
 /** The closing lines of a run: each assertion with its evidence, then a count line. */
 export function formatSummary(outcome: LessonOutcome): string {
@@ -21,6 +21,16 @@ export function formatSummary(outcome: LessonOutcome): string {
   const failed = outcome.results.filter((r) => !r.pass).length;
   lines.push(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''} (${(outcome.durationMs / 1000).toFixed(1)}s)`);
   return lines.join('\n');
+}
+
+/** The closing line of a suite: lessons and assertions passed and failed, and the time of all of them. */
+export function formatSuiteCount(outcomes: LessonOutcome[]): string {
+  const lessonsPassed = outcomes.filter(lessonPassed).length;
+  const results = outcomes.flatMap((o) => o.results);
+  const passed = results.filter((r) => r.pass && !r.skipped).length;
+  const failed = results.filter((r) => !r.pass).length;
+  const seconds = outcomes.reduce((sum, o) => sum + o.durationMs, 0) / 1000;
+  return `${outcomes.length} lessons: ${lessonsPassed} passed, ${outcomes.length - lessonsPassed} failed; ${passed} assertions passed, ${failed} failed (${seconds.toFixed(1)}s in the lessons)`;
 }
 
 /** The machine-readable report of `--json`. */

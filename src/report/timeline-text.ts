@@ -4,7 +4,7 @@
  */
 import type { Trace, TraceHop } from '../trace/types.js';
 import { chartsOf, extent, formatValue, isCountUnit, isMarkerEvent, shorten } from './chart.js';
-import type { Series, Timeline, TimelineEvent } from './timeline.js';
+import type { Series, Timeline, TimelineEvent } from '../observe/timeline.js';
 
 /** Lines stay under 120 characters, the width of a wide terminal. */
 const MAX_LINE = 119;

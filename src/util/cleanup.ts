@@ -1,4 +1,4 @@
-import { InterruptedError } from '../errors.js';
+import { CleanupFailedError, InterruptedError } from '../errors.js';
 
 export interface CleanupEntry {
   label: string;
@@ -61,6 +61,21 @@ export class CleanupStack {
     })();
     return this.running;
   }
+}
+
+/**
+ * Runs `body`, then `after` (the cleanup, returning its failures) whatever happened. When both fail,
+ * the error thrown carries both: a failed step never hides what its cleanup left behind.
+ */
+export async function cleaningUp<T>(body: () => Promise<T>, after: () => Promise<string[]>): Promise<{ value: T; cleanupFailures: string[] }> {
+  let value: T;
+  try {
+    value = await body();
+  } catch (error) {
+    const failures = await after();
+    throw failures.length > 0 ? new CleanupFailedError(failures, error) : error;
+  }
+  return { value, cleanupFailures: await after() };
 }
 
 /** What every live stack still holds, as lines for the terminal. */

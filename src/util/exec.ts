@@ -1,5 +1,7 @@
+import type { Readable } from 'node:stream';
 import { execa, ExecaError, type Options } from 'execa';
 import { EnvironmentError } from '../errors.js';
+import { toolOutput } from './tool-log.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -7,8 +9,14 @@ export interface RunOptions {
   input?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Called for each line of combined output, for live progress. */
+  /**
+   * The user's progress display. The child's combined output is the tool's own: it goes to the
+   * command's tool log, and reaches `onLine` line by line on a terminal but only as a periodic
+   * "still running" line in plain output (see tool-log.ts).
+   */
   onLine?: (line: string) => void;
+  /** Every line of combined output, unfiltered and not logged, for a caller that reads it (`docker events`). */
+  readLine?: (line: string) => void;
   /**
    * Its own process group: the terminal's Ctrl-C (sent to kubelab's group) does not reach it. For
    * teardown, which must finish even when the user interrupts (kubelab still waits for it).
@@ -57,19 +65,18 @@ export async function runAllowingFailure(
     stripFinalNewline: true,
     lines: false,
   };
-  const child = execa(file, [...args], { ...execaOptions, all: options.onLine !== undefined });
-  if (options.onLine && child.all) {
-    const onLine = options.onLine;
-    child.all.setEncoding('utf8');
-    let partial = '';
-    child.all.on('data', (chunk: string) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      // CLIs such as k3d colour their logs even into a pipe; the report wants plain text.
-      for (const line of lines) if (line.trim()) onLine(line.replace(/\x1b\[[0-9;]*m/g, ''));
+  const child = execa(file, [...args], { ...execaOptions, all: options.onLine !== undefined || options.readLine !== undefined });
+  const output = options.onLine ? toolOutput(file, args, child.pid, options.onLine) : undefined;
+  if (child.all) {
+    const { readLine } = options;
+    eachLine(child.all, (line) => {
+      output?.line(line);
+      readLine?.(line);
     });
   }
+  // With reject: false even a spawn failure resolves.
   const result = await child;
+  output?.end(result);
   if (result instanceof ExecaError || result.failed) {
     const code = (result as { code?: string }).code;
     if (code === 'ENOENT') throw new EnvironmentError(`${file} is not installed (not found on PATH)`, 'run `kubelab doctor`');
@@ -87,4 +94,20 @@ export async function runAllowingFailure(
     exitCode: result.exitCode ?? (result.isTerminated ? 128 : 1),
     ...(result.signal ? { signal: result.signal } : {}),
   };
+}
+
+/** Calls `onLine` with each non-blank line of a child's output stream, the last one even without a newline. */
+export function eachLine(stream: Readable, onLine: (line: string) => void): void {
+  stream.setEncoding('utf8');
+  let partial = '';
+  // CLIs such as k3d colour their logs even into a pipe; the log and the display want plain text.
+  const emit = (line: string) => {
+    if (line.trim()) onLine(line.replace(/\x1b\[[0-9;]*m/g, ''));
+  };
+  stream.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach(emit);
+  });
+  stream.on('end', () => emit(partial));
 }

@@ -77,8 +77,12 @@ describe('kubelab up, list, run --manifests --json, down --all', () => {
     const result = await kubelab(['run', 'lesson-1', '--manifests', manifests, '--json']);
     if (result.exitCode !== 0) console.log(result.all);
     expect(result.exitCode).toBe(0);
-    const report = JSON.parse(result.stdout) as { lesson: string; cluster: string; passed: boolean; results: { name: string; pass: boolean }[]; kubeconfig: string };
+    const report = JSON.parse(result.stdout) as {
+      lesson: string; cluster: string; passed: boolean; results: { name: string; pass: boolean }[]; kubeconfig: string; phases: { name: string; ms: number }[];
+    };
     expect(report).toMatchObject({ lesson: 'lesson-1', cluster: CLUSTER, passed: true, kubeconfig });
+    // Where the time went, each phase once (lesson 1 has no exercise steps; provision and images run side by side).
+    expect(report.phases.map((p) => p.name).sort()).toEqual(['apply', 'cleanup', 'images', 'import', 'provision', 'tools', 'verify']);
     expect(report.results).toHaveLength(7);
     expect(report.results.filter((r) => !r.pass)).toEqual([]);
     expect(await kubectl(['get', 'deployment', 'myapp', '-o', 'jsonpath={.metadata.annotations.kubelab\\.test/source}'])).toBe('manifests-dir');

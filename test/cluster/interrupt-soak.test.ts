@@ -11,21 +11,25 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { packageRoot } from '../../src/util/paths.js';
+import { clusterLeftovers } from '../support/leftovers.js';
 
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const CLUSTER = 'yadoc-exposed';
 const MINUTE = 60_000;
 let home: string;
 
-/** Where to stop the run: a line of its output, or a process it starts (teardown). */
-type Moment = { line: string } | { process: string };
+/**
+ * Where to stop the run: a line of kubelab's own output, a process it starts (teardown), or a node
+ * container existing or running (k3d's own lines go to the tool log, not to plain output).
+ */
+type Moment = { line: string } | { process: string } | { container: string; running: boolean };
 
 const TEARDOWN = { process: `k3d cluster delete ${CLUSTER}` };
 const CASES: Array<[string, Moment, NodeJS.Signals]> = [
   ['checking tools', { line: '❯ check k3d and docker' }, 'SIGINT'],
   ['building the app image', { line: '❯ build images' }, 'SIGTERM'],
-  ['creating the nodes', { line: 'Creating node' }, 'SIGINT'],
-  ['starting the agents', { line: 'Starting agents' }, 'SIGTERM'],
+  ['creating the nodes', { container: `k3d-${CLUSTER}-server-0`, running: false }, 'SIGINT'],
+  ['starting the agents', { container: `k3d-${CLUSTER}-agent-0`, running: true }, 'SIGTERM'],
   ['importing images', { line: '❯ import images into' }, 'SIGINT'],
   ['applying', { line: '❯ apply 3 objects' }, 'SIGINT'],
   ['verifying', { line: '❯ verify 7 assertions' }, 'SIGTERM'],
@@ -35,22 +39,16 @@ const CASES: Array<[string, Moment, NodeJS.Signals]> = [
 ];
 
 async function leftovers(runTmp: string): Promise<string[]> {
-  const filter = ['--filter', `label=k3d.cluster=${CLUSTER}`];
-  const docker = await Promise.all([
-    execa('docker', ['ps', '-a', ...filter, '--format', 'container {{.Names}}']),
-    execa('docker', ['volume', 'ls', ...filter, '--format', 'volume {{.Name}}']),
-    execa('docker', ['network', 'ls', ...filter, '--format', 'network {{.Name}}']),
-  ]);
   const files = async (dir: string, label: string) => (await readdir(dir).catch(() => [] as string[])).map((f) => `${label} ${f}`);
   return [
-    ...docker.flatMap((r) => r.stdout.split('\n').filter(Boolean)),
+    ...(await clusterLeftovers(CLUSTER)),
     ...(await files(join(home, 'kubeconfigs'), 'kubeconfig')),
     ...(await files(join(home, 'runs'), 'claim')),
     ...(await files(runTmp, 'temp')),
   ];
 }
 
-/** Resolves when `moment` comes; the run's output is watched as it arrives, processes every 50 ms. */
+/** Resolves when `moment` comes; the run's output is watched as it arrives, processes and containers every 50 ms. */
 async function reached(child: ReturnType<typeof execa>, moment: Moment): Promise<boolean> {
   if ('line' in moment) {
     return new Promise((resolve) => {
@@ -62,8 +60,13 @@ async function reached(child: ReturnType<typeof execa>, moment: Moment): Promise
       void child.finally(() => resolve(false));
     });
   }
+  const there = async () => {
+    if ('process' in moment) return (await execa('pgrep', ['-f', moment.process], { reject: false })).exitCode === 0;
+    const filters = ['--filter', `name=^${moment.container}$`, ...(moment.running ? ['--filter', 'status=running'] : [])];
+    return (await execa('docker', ['ps', '-a', '--quiet', ...filters])).stdout.trim() !== '';
+  };
   while (child.exitCode === null) {
-    if ((await execa('pgrep', ['-f', moment.process], { reject: false })).exitCode === 0) return true;
+    if (await there()) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;

@@ -7,18 +7,9 @@ import { describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
+import { clusterLeftovers } from '../support/leftovers.js';
 
 const CLUSTER = 'yadoc-exposed';
-
-async function leftovers(): Promise<string[]> {
-  const filter = ['--filter', `label=k3d.cluster=${CLUSTER}`];
-  const listings = await Promise.all([
-    execa('docker', ['ps', '-a', ...filter, '--format', 'container {{.Names}}']),
-    execa('docker', ['volume', 'ls', ...filter, '--format', 'volume {{.Name}}']),
-    execa('docker', ['network', 'ls', ...filter, '--format', 'network {{.Name}}']),
-  ]);
-  return listings.flatMap((r) => r.stdout.split('\n').filter(Boolean));
-}
 
 /** Polls for a process whose command line contains `text` (pgrep), up to a deadline. */
 async function processAppears(text: string, timeoutMs: number): Promise<boolean> {
@@ -59,18 +50,15 @@ describe('interrupting a run', () => {
       all: true,
       env: { CI: 'true' },
     });
-    // The nodes exist once k3d starts the agents: interrupt then, mid-create.
-    await new Promise<void>((resolve) => {
-      child.all!.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Starting agents')) resolve();
-      });
-      child.on('exit', () => resolve()); // it ended on its own: the exit code below says how
-    });
+    // The nodes exist once k3d starts the agents: interrupt then, mid-create. (k3d's own lines go to
+    // the tool log, not to plain output: the agent's container running is the sign.)
+    const agent = ['ps', '--quiet', '--filter', `name=^k3d-${CLUSTER}-agent-0$`, '--filter', 'status=running'];
+    while (child.exitCode === null && (await execa('docker', agent)).stdout.trim() === '') await new Promise((resolve) => setTimeout(resolve, 50));
     child.kill('SIGINT');
     const result = await child;
     console.log(result.all);
     expect(result.exitCode).toBe(130);
     expect(result.stderr).toContain('interrupted; cleanup done');
-    expect(await leftovers()).toEqual([]);
+    expect(await clusterLeftovers(CLUSTER)).toEqual([]);
   }, 10 * 60_000);
 });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { packageRoot } from '../../src/util/paths.js';
+import { clusterLeftovers } from '../support/leftovers.js';
 
 const CLUSTER = 'yadoc-exposed';
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
@@ -20,16 +21,6 @@ let dir: string;
 
 function kubelab(args: string[]) {
   return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true' }, all: true });
-}
-
-async function leftovers(): Promise<string[]> {
-  const filter = ['--filter', `label=k3d.cluster=${CLUSTER}`];
-  const [containers, volumes, networks] = await Promise.all([
-    execa('docker', ['ps', '-a', ...filter, '--format', 'container {{.Names}}']),
-    execa('docker', ['volume', 'ls', ...filter, '--format', 'volume {{.Name}}']),
-    execa('docker', ['network', 'ls', ...filter, '--format', 'network {{.Name}}']),
-  ]);
-  return [containers, volumes, networks].flatMap((r) => r.stdout.split('\n').filter(Boolean));
 }
 
 afterAll(async () => {
@@ -128,7 +119,7 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
     const kubeconfig = (await kubelab(['kubeconfig', 'lesson-1'])).stdout.trim();
     const result = await kubelab(['down', 'lesson-1']);
     expect(result.exitCode).toBe(0);
-    expect(await leftovers()).toEqual([]);
+    expect(await clusterLeftovers(CLUSTER)).toEqual([]);
     expect(existsSync(kubeconfig)).toBe(false);
   }, 5 * MINUTE);
 });

@@ -88,6 +88,71 @@ describe('bad input: one line naming the culprit, exit 2, nothing left behind', 
   });
 });
 
+describe('down leaves a cluster a live run is using', () => {
+  // A name of the test's own: were the refusal broken, nothing of the user's could be deleted.
+  const claim = () => join(home, 'runs', 'kubelab-it-claimed.json');
+  beforeAll(async () => {
+    // This test process stands for the live run: its pid is alive for the whole test.
+    await mkdir(join(home, 'runs'), { recursive: true });
+    await writeFile(claim(), JSON.stringify({ cluster: 'kubelab-it-claimed', provider: 'k3d', pid: process.pid, command: 'run lesson-1', keep: false, since: '2026-12-03T06:00:00.000Z' }));
+  });
+  afterAll(async () => {
+    await rm(claim(), { force: true });
+  });
+
+  test('down is refused naming the run', async () => {
+    const before = await clusterContainers();
+    const result = await kubelab(['down', 'lesson-1', '--name', 'kubelab-it-claimed'], { KUBELAB_TOOLS: realTools });
+    expect(result.stderr).toContain(`in use by a live kubelab run, not deleted: cluster kubelab-it-claimed (pid ${process.pid}, \`kubelab run lesson-1\` since 2026-12-03T06:00:00.000Z)`);
+    expect(result.stderr).toMatch(/fix: stop that run .*or kubelab down --force/);
+    expect(result.stdout).not.toMatch(/deleted|nothing to delete/);
+    expect(result.code).toBe(3);
+    expect(await clusterContainers()).toEqual(before);
+  });
+
+  test('--force goes ahead', async () => {
+    const result = await kubelab(['down', 'lesson-1', '--name', 'kubelab-it-claimed', '--force'], { KUBELAB_TOOLS: realTools });
+    expect(result.stdout).toMatch(/no k3d cluster kubelab-it-claimed: nothing to delete/);
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('run into a cluster kubelab did not make: refused before anything is built', () => {
+  let kubeconfig: string;
+  beforeAll(async () => {
+    kubeconfig = join(home, 'theirs.yaml');
+    // Nothing listens on port 1: a check that reached the cluster would fail differently (exit 3).
+    await writeFile(kubeconfig, 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: theirs, context: {cluster: c, user: u}}]\ncurrent-context: theirs\n');
+  });
+
+  test.each([
+    [['--registry', 'localhost:5001'], /--registry is for a cluster kubelab did not make \(with --kubeconfig\/--context\)/],
+    [['--kubeconfig', '@', '--name', 'mine'], /--name describes a cluster kubelab makes: with --kubeconfig\/--context the cluster is yours, drop --name/],
+    [['--kubeconfig', '@'], /lesson-1's manifests use images kubelab builds \(myapp:latest\), which a cluster kubelab did not make cannot have: name a registry its nodes pull from with --registry/],
+    [['--kubeconfig', '@', '--registry', 'http://localhost:5001'], /--registry: "http:\/\/localhost:5001" is not a registry address/],
+    [['--kubeconfig', '@', '--context', 'mine'], /--context: "mine" is not in .*theirs\.yaml \(contexts: theirs\)/],
+  ])('run lesson-1 %j', async (flags, message) => {
+    const before = await leftovers();
+    const result = await kubelab(['run', 'lesson-1', ...flags.map((f) => (f === '@' ? kubeconfig : f))]);
+    expect(result.stderr).toMatch(message);
+    expect(result.code).toBe(2);
+    expect(await leftovers()).toEqual(before);
+  });
+
+  test('a lesson on two clusters names them', async () => {
+    const result = await kubelab(['run', 'lesson-3', '--kubeconfig', kubeconfig, '--registry', 'localhost:5001']);
+    expect(result.stderr).toMatch(/lesson-3 runs on 2 clusters \(yadoc-api-exposed, yadoc-with-etcd\): a run into an existing cluster takes a lesson with one/);
+    expect(result.code).toBe(2);
+  });
+
+  test('a cluster that does not answer is an environment error naming its server, before any image is built', async () => {
+    const result = await kubelab(['run', 'lesson-1', '--kubeconfig', kubeconfig, '--registry', 'localhost:5001'], { KUBELAB_TOOLS: realTools });
+    expect(result.stderr).toMatch(/cannot reach the API server https:\/\/127\.0\.0\.1:1 \(context theirs in .*theirs\.yaml\)/);
+    expect(result.stderr).not.toMatch(/build images/);
+    expect(result.code).toBe(3);
+  });
+});
+
 describe('environment missing: exit 3 with the remedy', () => {
   test('k3d not installed and Go missing to build it', async () => {
     const result = await kubelab(['run', 'lesson-1'], { PATH: '/usr/bin:/bin' });
@@ -105,8 +170,9 @@ describe('environment missing: exit 3 with the remedy', () => {
     const before = await clusterContainers();
     const tempBefore = await leftovers();
     const result = await kubelab(['run', 'lesson-1', '--name', 'kubelab-it-noimage', '--image', 'kubelab-it/no-such-node:0'], { KUBELAB_TOOLS: realTools });
-    expect(result.stderr).toMatch(/k3d cluster kubelab-it-noimage needs kubelab-it\/no-such-node:0, .*not in the local Docker image store \(kubelab never pulls\)/);
-    expect(result.stderr).toMatch(/fix: build them with `kubelab forge`/);
+    // --pull missing tried the registry first: its error is in the message.
+    expect(result.stderr).toMatch(/k3d cluster kubelab-it-noimage needs kubelab-it\/no-such-node:0 \(docker pull kubelab-it\/no-such-node:0: .+\), which is not in the local Docker image store, was not pulled and is not an image kubelab forges/);
+    expect(result.stderr).toMatch(/fix: docker pull it where a registry is reachable, or name an image kubelab forges/);
     expect(result.code).toBe(3);
     expect(await clusterContainers()).toEqual(before);
     expect(await leftovers()).toEqual(tempBefore);
@@ -133,7 +199,7 @@ describe('environment missing: exit 3 with the remedy', () => {
       const result = await kubelab(['doctor', 'lesson-1']);
       expect(result.stdout).toMatch(/FAIL  port 8081 \(lesson-1\)\s+in use/);
       expect(result.code).toBe(3);
-    });
+    }, 60_000); // doctor inspects every image and starts a probe container: seconds on a loaded 2-core machine
     test('run refuses before creating anything, naming the port', async () => {
       const before = await clusterContainers();
       const result = await kubelab(['run', 'lesson-1'], { KUBELAB_TOOLS: realTools });

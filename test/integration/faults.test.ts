@@ -4,12 +4,12 @@
  * server itself is stopped and started again on the same port and data.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { V1Node, V1NodeCondition, V1Pod, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Node, V1NodeCondition, V1Pod, V1ServiceAccount } from '@kubernetes/client-node';
 import { FORGED_K3S_IMAGE } from '../../src/cluster/k3d/config.js';
 import { connect, type Kube } from '../../src/kube/client.js';
 import { waitFor } from '../../src/kube/wait.js';
 import { recordFaults } from '../../src/observe/faults.js';
-import { faultLines, TimelineRecorder } from '../../src/report/timeline.js';
+import { faultLines, TimelineRecorder } from '../../src/observe/timeline.js';
 import { startApiServer, type ApiServer } from '../support/api-server.js';
 
 const MINUTE = 60_000;
@@ -101,5 +101,49 @@ describe('recordFaults', () => {
     // In the order they happened, each once.
     const reasons = faultLines(timeline.snapshot()).map((l) => l.split(' ')[3]);
     expect(reasons.slice(0, 5)).toEqual(['NodeNotReady:', 'NodeReady:', 'PodRestarted:', 'APIServerUnreachable:', 'APIServerBack:']);
+  }, 5 * MINUTE);
+});
+
+describe('waitFor across an outage of the API server', () => {
+  test('goes on waiting while the API server is away, says when it went and came back, and resolves on what happened after', async () => {
+    const outage: string[] = [];
+    let watching!: () => void;
+    const established = new Promise<void>((resolve) => (watching = resolve));
+    const waiting = waitFor<V1ConfigMap, string>(kube, {
+      description: 'ConfigMap after-outage',
+      target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', fieldSelector: 'metadata.name=after-outage' },
+      until: (maps) => maps[0]?.data?.said,
+      timeoutMs: 3 * MINUTE,
+      onWatching: () => watching(),
+      onUnreachable: (error) => outage.push(`unreachable: ${error.message}`),
+      onReachable: () => outage.push('reachable'),
+    });
+    await established;
+    await api.halt();
+    await api.restart();
+    await kube.core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'after-outage' }, data: { said: 'back' } } });
+    expect(await waiting).toBe('back');
+    expect(outage).toHaveLength(2);
+    expect(outage[0]).toMatch(/^unreachable: /);
+    expect(outage[1]).toBe('reachable');
+  }, 5 * MINUTE);
+
+  test('a wait whose time runs out during an outage names the outage, not a diagnosis of a cluster it cannot reach', async () => {
+    await api.halt();
+    try {
+      const waiting = waitFor<V1ConfigMap, true>(kube, {
+        description: 'ConfigMap never-made',
+        target: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', fieldSelector: 'metadata.name=never-made' },
+        until: (maps) => (maps.length > 0 ? true : undefined),
+        timeoutMs: 3000,
+        diagnose: async () => 'diagnosis',
+      });
+      await expect(waiting).rejects.toMatchObject({
+        message: 'timed out after 3s waiting for ConfigMap never-made',
+        diagnostic: expect.stringMatching(/^the API server has not answered for \d+ s: https:\/\/127\.0\.0\.1:\d+\/api\/v1.*ECONNREFUSED/),
+      });
+    } finally {
+      await api.restart();
+    }
   }, 5 * MINUTE);
 });

@@ -2,16 +2,22 @@
  * The request helper and the load generator against a real HTTP server on 127.0.0.1: the Host
  * header arrives, each bound (count, duration, abort) stops the run, rate mode paces, failures are
  * counted, and the percentiles place answers the server held for a known time above those it did not.
+ * A raw TCP server checks the generator's own connections: keep-alive reuse, every framing a server
+ * may use written in small pieces, resets mid-body and silent servers.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { formatLoadSummary, runLoad } from '../../src/load/generator.js';
 import { httpRequest } from '../../src/load/request.js';
 
 /** /held answers the first HELD_AFTER requests at once and holds each later one HELD_MS. */
 const HELD_AFTER = 30;
 const HELD_MS = 250;
+/** /slow holds every answer SLOW_MS. */
+const SLOW_MS = 50;
+/** libuv runs a timer by its millisecond clock: a 50 ms hold can end up to 1 ms early on the client's hrtime. */
+const TIMER_SLACK_MS = 1;
 let server: Server;
 let base: string;
 const hostsSeen: string[] = [];
@@ -33,6 +39,10 @@ function handle(req: IncomingMessage, res: import('node:http').ServerResponse): 
     else res.end('at once');
     return;
   }
+  if (url.pathname === '/slow') {
+    setTimeout(() => res.end('slow'), SLOW_MS);
+    return;
+  }
   if (url.pathname === '/hang') {
     hangingRequests += 1;
     onHanging?.();
@@ -44,6 +54,55 @@ function handle(req: IncomingMessage, res: import('node:http').ServerResponse): 
     return;
   }
   res.end('ok');
+}
+
+interface RawServer {
+  url: string;
+  /** Connections accepted so far. */
+  connections: () => number;
+  close: () => Promise<void>;
+}
+
+/** A TCP server that calls `answer` for each request head it reads, `n` counting requests over all connections. */
+async function rawServer(answer: (n: number, socket: Socket) => void): Promise<RawServer> {
+  let requests = 0;
+  let connections = 0;
+  const sockets = new Set<Socket>();
+  const tcp = createTcpServer((socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let pending = '';
+    socket.on('data', (chunk) => {
+      pending += chunk.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        pending = pending.slice(end + 4);
+        answer(requests++, socket);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(tcp.address() as AddressInfo).port}/`,
+    connections: () => connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => tcp.close(resolve));
+    },
+  };
+}
+
+/** Writes `text` a few bytes at a time, each piece in its own turn of the event loop; ends the connection after it when `close`. */
+function writeInPieces(socket: Socket, text: string, close: boolean, at = 0): void {
+  if (socket.destroyed) return;
+  if (at >= text.length) {
+    if (close) socket.end();
+    return;
+  }
+  socket.write(text.slice(at, at + 7), 'latin1');
+  setImmediate(() => writeInPieces(socket, text, close, at + 7));
 }
 
 beforeAll(async () => {
@@ -159,6 +218,43 @@ describe('runLoad', () => {
     expect(served - before).toBe(11);
   });
 
+  it('counts latency in rate mode from the scheduled time: a queue behind a slow server shows as latency', async () => {
+    // One connection, due every 10 ms, each answer held SLOW_MS: request i cannot be answered before
+    // (i + 1) * SLOW_MS, so its latency from its due time i * 10 ms is at least 50 + 40 i ms. Counted
+    // from when it was sent, every latency would be about SLOW_MS.
+    const result = await runLoad({ url: `${base}/slow`, concurrency: 1, rate: 100, durationMs: 30_000, maxRequests: 10 });
+    expect(result.completed).toBe(10);
+    expect(result.latency.count).toBe(10);
+    expect(result.latency.minMs).toBeGreaterThanOrEqual(SLOW_MS - TIMER_SLACK_MS);
+    expect(result.latency.p50Ms).toBeGreaterThanOrEqual(SLOW_MS + 40 * 4 - TIMER_SLACK_MS);
+    expect(result.latency.maxMs).toBeGreaterThanOrEqual(SLOW_MS + 40 * 9 - TIMER_SLACK_MS);
+  });
+
+  it('reports progress samples whose counts add up to the run, with every latency in the run histogram', async () => {
+    const seen: number[] = [];
+    // 20 answers held SLOW_MS each, 2 at a time: at least 10 * SLOW_MS, so samples every 30 ms come several times.
+    const result = await runLoad({
+      url: `${base}/slow`,
+      concurrency: 2,
+      durationMs: 30_000,
+      maxRequests: 20,
+      progressIntervalMs: 30,
+      onProgress: (_sample, totals) => seen.push(totals.completed),
+    });
+    expect(result.samples.length).toBeGreaterThanOrEqual(2);
+    expect(result.samples.reduce((sum, sample) => sum + sample.completed, 0)).toBe(20);
+    expect(seen.at(-1)).toBe(20);
+    expect(result.latency.count).toBe(20);
+    expect(result.latency.minMs).toBeGreaterThanOrEqual(SLOW_MS - TIMER_SLACK_MS);
+  });
+
+  it('fails a request whose server stays silent past requestTimeoutMs, counted as ETIMEDOUT', async () => {
+    const result = await runLoad({ url: `${base}/hang`, concurrency: 2, durationMs: 30_000, maxRequests: 4, requestTimeoutMs: 200 });
+    expect(result.stoppedBy).toBe('count');
+    expect(result.completed).toBe(0);
+    expect(result.errorCounts).toEqual({ ETIMEDOUT: 4 });
+  });
+
   it('counts connection failures as errors by code', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -168,5 +264,82 @@ describe('runLoad', () => {
     expect(result.completed).toBe(0);
     expect(result.errors).toBe(5);
     expect(result.errorCounts).toEqual({ ECONNREFUSED: 5 });
+  });
+});
+
+describe('runLoad on its own connections', () => {
+  const servers: RawServer[] = [];
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+  });
+  const serve = async (answer: (n: number, socket: Socket) => void) => {
+    const server = await rawServer(answer);
+    servers.push(server);
+    return server;
+  };
+
+  it('keeps its connections alive: 400 requests on 8 connections open 8', async () => {
+    const server = await serve((_n, socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+    const result = await runLoad({ url: server.url, concurrency: 8, durationMs: 30_000, maxRequests: 400 });
+    expect(result.completed).toBe(400);
+    expect(server.connections()).toBe(8);
+  });
+
+  it('reads Content-Length, chunked and read-until-close answers written in pieces: each counted once, every body byte counted', async () => {
+    const statusesSent: Record<string, number> = {};
+    let bodyBytesSent = 0;
+    const server = await serve((n, socket) => {
+      const size = 1 + ((n * 37) % 500);
+      const framing = n % 3;
+      const status = 200 + framing;
+      statusesSent[status] = (statusesSent[status] ?? 0) + 1;
+      bodyBytesSent += size;
+      const half = Math.floor(size / 2);
+      const text =
+        framing === 0
+          ? `HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n${'a'.repeat(size)}`
+          : framing === 1
+            ? `HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n${half.toString(16)}\r\n${'b'.repeat(half)}\r\n` +
+              `${(size - half).toString(16)};ext=1\r\n${'c'.repeat(size - half)}\r\n0\r\n\r\n`
+            : `HTTP/1.0 202 Accepted\r\n\r\n${'d'.repeat(size)}`;
+      // Read until close: the server ends the connection, the generator dials a new one.
+      writeInPieces(socket, text, framing === 2);
+    });
+    const result = await runLoad({ url: server.url, concurrency: 4, durationMs: 30_000, maxRequests: 300 });
+    expect(result.errors).toBe(0);
+    expect(result.completed).toBe(300);
+    expect(result.latency.count).toBe(300);
+    expect(result.statusCounts).toEqual(statusesSent);
+    expect(result.bodyBytes).toBe(bodyBytesSent);
+  });
+
+  it('times out silence, not a long answer: a body trickling in a byte per 50 ms outlasts a 200 ms requestTimeoutMs', async () => {
+    const server = await serve((_n, socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n');
+      const trickle = (left: number) => {
+        if (left === 0 || socket.destroyed) return;
+        socket.write('x');
+        setTimeout(() => trickle(left - 1), 50);
+      };
+      setTimeout(() => trickle(8), 50);
+    });
+    const result = await runLoad({ url: server.url, concurrency: 1, durationMs: 30_000, maxRequests: 2, requestTimeoutMs: 200 });
+    expect(result.errors).toBe(0);
+    expect(result.completed).toBe(2);
+    expect(result.latency.minMs).toBeGreaterThanOrEqual(8 * (50 - TIMER_SLACK_MS));
+  });
+
+  it('counts an answer cut off mid-body by the server closing as ECONNRESET, not as a response', async () => {
+    const server = await serve((_n, socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b'));
+    const result = await runLoad({ url: server.url, concurrency: 1, durationMs: 30_000, maxRequests: 3 });
+    expect(result.completed).toBe(0);
+    expect(result.errorCounts).toEqual({ ECONNRESET: 3 });
+  });
+
+  it('counts an answer that is not HTTP as HPE_INVALID_RESPONSE', async () => {
+    const server = await serve((_n, socket) => socket.write('SSH-2.0-OpenSSH\r\n\r\n'));
+    const result = await runLoad({ url: server.url, concurrency: 1, durationMs: 30_000, maxRequests: 2 });
+    expect(result.completed).toBe(0);
+    expect(result.errorCounts).toEqual({ HPE_INVALID_RESPONSE: 2 });
   });
 });

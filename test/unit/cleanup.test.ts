@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
-import { CleanupStack, describeLeftovers } from '../../src/util/cleanup.js';
+import { CleanupFailedError, ExitCode, InterruptedError } from '../../src/errors.js';
+import { isApiUnreachable } from '../../src/kube/api-get.js';
+import { cleaningUp, CleanupStack, describeLeftovers } from '../../src/util/cleanup.js';
 
 describe('CleanupStack', () => {
   test('undoes newest first, keeps going after a failure and reports it', async () => {
@@ -45,5 +47,35 @@ describe('CleanupStack', () => {
     stack.clear();
     await stack.runAll();
     expect(ran).toBe(false);
+  });
+});
+
+describe('cleaningUp', () => {
+  test('a step that failed and a cleanup that failed: one error, exit 4, naming both', async () => {
+    const error = await cleaningUp(
+      () => Promise.reject(new InterruptedError('interrupted by SIGINT')),
+      async () => ['delete k3d cluster x: containers remain (remove it with: k3d cluster delete x)'],
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CleanupFailedError);
+    expect((error as CleanupFailedError).exitCode).toBe(ExitCode.cleanupFailed);
+    expect((error as Error).message).toBe(
+      'interrupted by SIGINT\ncleanup failed, left behind:\n  delete k3d cluster x: containers remain (remove it with: k3d cluster delete x)',
+    );
+  });
+  test('a step that failed with a clean cleanup throws the step\'s own error; a step that passed returns the failures', async () => {
+    const stepError = new Error('apply failed');
+    await expect(cleaningUp(() => Promise.reject(stepError), async () => [])).rejects.toBe(stepError);
+    expect(await cleaningUp(async () => 7, async () => ['left'])).toEqual({ value: 7, cleanupFailures: ['left'] });
+  });
+});
+
+describe('isApiUnreachable', () => {
+  test('socket errors, through cause chains, and 503 are an outage; a refusal by the API server is not', () => {
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    expect(isApiUnreachable(new Error('request failed', { cause: reset }))).toBe(true);
+    expect(isApiUnreachable(Object.assign(new Error('Service Unavailable'), { statusCode: 503 }))).toBe(true);
+    expect(isApiUnreachable(Object.assign(new Error('HTTP-Code: 503'), { code: 503 }))).toBe(true);
+    expect(isApiUnreachable(Object.assign(new Error('Forbidden'), { statusCode: 403 }))).toBe(false);
+    expect(isApiUnreachable(Object.assign(new Error('HTTP-Code: 422'), { code: 422 }))).toBe(false);
   });
 });

@@ -34,6 +34,8 @@ describe('load options are checked before any connection', () => {
     [{ durationMs: Infinity }, /durationMs: Infinity/],
     [{ rate: -1 }, /rate: -1/],
     [{ maxRequests: 0 }, /maxRequests: 0/],
+    [{ host: 'myapp.local\r\nx-injected: 1' }, /load host: .* is not a host name/],
+    [{ host: 'my app' }, /load host: .* is not a host name/],
     [{ url: 'http://10.1.2.3:8081/' }, /not a loopback address/],
   ])('%j is refused', async (override, message) => {
     await expect(runLoad({ ...base, ...override })).rejects.toThrow(message);
@@ -53,6 +55,17 @@ describe('latency recorder', () => {
     expect(s.p99Ms).toBeCloseTo(99, 0);
     expect(s.maxMs).toBeCloseTo(100, 0);
     expect(s.meanMs).toBeCloseTo(50.5, 0);
+  });
+
+  it('adds another recorder\'s values', () => {
+    const first = new LatencyRecorder();
+    const second = new LatencyRecorder();
+    for (let i = 1; i <= 50; i += 1) first.record(i);
+    for (let i = 51; i <= 100; i += 1) second.record(i);
+    first.add(second);
+    expect(first.count).toBe(100);
+    expect(first.summary().p99Ms).toBeCloseTo(99, 0);
+    expect(second.count).toBe(50);
   });
 
   it('is all zeros when empty and after reset', () => {

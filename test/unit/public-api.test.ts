@@ -11,11 +11,11 @@ import { packageRoot } from '../../src/util/paths.js';
 describe('kubelab public lesson API', () => {
   test('exports exactly these names', () => {
     expect(Object.keys(api).sort()).toEqual([
-      'STOP_LOAD', 'addonsRunning', 'anonymousRefused', 'applyFields', 'corednsCorefile', 'datastoreIs', 'defineLesson',
-      'deploymentAvailable', 'etcdVersionsByExec', 'extractCredentials', 'flagsInEffect', 'formatLoadSummary', 'hpaReadsMetrics',
-      'httpAnswers', 'ingressHasAddress', 'kubeProxyMode', 'kubeletConfigz', 'leaderLeases', 'nodesReady', 'podRunning',
+      'EXTRACTED_CREDENTIALS', 'STOP_LOAD', 'addonsRunning', 'anonymousRefused', 'applyFields', 'corednsCorefile', 'datastoreIs', 'defineLesson',
+      'deploymentAvailable', 'etcdVersionsByExec', 'evidenceKey', 'extractCredentials', 'flagsInEffect', 'formatLoadSummary', 'hpaReadsMetrics',
+      'httpAnswers', 'ingressHasAddress', 'kubeProxyMode', 'kubeletConfigz', 'leaderLeases', 'lessonPassed', 'nodesReady', 'podRunning',
       'podsBoundToNodes', 'podsSpread', 'rawApiSeesPod', 'recordEvents', 'recordPodMetrics', 'recordScaling', 'requestUntil',
-      'rescaleEvent', 'runLoad', 'scaledAbove', 'scalesDownAfterLoad', 'serviceHasReadyEndpoint', 'staticControlPlanePods', 'watched',
+      'rescaleEvent', 'runLesson', 'runLoad', 'scaledAbove', 'scalesDownAfterLoad', 'serviceHasReadyEndpoint', 'staticControlPlanePods', 'verifyLesson', 'watched',
     ]);
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { niceTicks } from '../../src/report/chart.js';
 import { renderHtmlReport } from '../../src/report/html.js';
-import type { Timeline } from '../../src/report/timeline.js';
-import type { LessonOutcome } from '../../src/lab/runner.js';
+import type { Timeline } from '../../src/observe/timeline.js';
+import type { LessonOutcome } from '../../src/lab/outcome.js';
 import type { Trace } from '../../src/trace/types.js';
 
 const hostilePod = 'myapp-1<script>alert(1)</script>';

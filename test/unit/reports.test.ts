@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { toJunit } from '../../src/report/junit.js';
 import { formatSummary, toJson } from '../../src/report/summary.js';
-import type { LessonOutcome } from '../../src/lab/runner.js';
+import type { LessonOutcome } from '../../src/lab/outcome.js';
 
 const outcome: LessonOutcome = {
   lesson: 'lesson-1',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatTimelineSummary, formatTrace } from '../../src/report/timeline-text.js';
-import { TimelineRecorder } from '../../src/report/timeline.js';
+import { TimelineRecorder } from '../../src/observe/timeline.js';
 import type { Trace, TraceHop } from '../../src/trace/types.js';
 
 function hpaTimeline() {

@@ -1,4 +1,4 @@
-import { formatPortMapping, type ClusterSpec, type ObservedCluster, type PortMapping } from '../spec.js';
+import { formatPortMapping, type ClusterSpec, type NodeRegistry, type ObservedCluster, type PortMapping } from '../spec.js';
 
 // k3d's side of a ClusterSpec: its CLI arguments, and what its JSON says about a cluster.
 
@@ -15,8 +15,9 @@ export interface K3dCluster {
 
 const API_CONTAINER_PORT = 6443;
 /**
- * The node image k3d runs unless --image says otherwise: the one `kubelab forge` names (nothing is
- * pulled; with a registry, `docker pull rancher/k3s:TAG` and pass it with --image).
+ * The node image k3d runs unless --image says otherwise: the one `kubelab forge` names. Provisioning
+ * may run rancher/k3s of the same version in its place when that is what `--pull` finds
+ * (images/upstream-k3s.ts).
  */
 export const FORGED_K3S_IMAGE = 'kubelab/k3s:v1.32.0-k3s1';
 
@@ -40,13 +41,34 @@ export function observeK3dCluster(cluster: K3dCluster): ObservedCluster {
   return { name: cluster.name, servers: count('server'), agents: count('agent'), ports, apiPort };
 }
 
+/** Where k3s imports airgap tarballs at boot: kubelab's node image carries the add-ons' there. */
+export const K3S_AIRGAP_DIR = '/var/lib/rancher/k3s/agent/images';
+
+/** Files the create of a cluster with a node registry needs (written by the provider). */
+export interface RegistryFiles {
+  /** registries.yaml mirroring docker.io to the registry. */
+  config: string;
+  /** An empty directory mounted over the airgap dir: the add-ons are pulled, not imported by every node. */
+  emptyDir: string;
+}
+
+/** registries.yaml for the nodes: docker.io pulled through the registry (k3d adds its own name's entry). */
+export function registriesYaml(registry: NodeRegistry): string {
+  const container = registry.pullAs.split(':')[0];
+  return `mirrors:\n  docker.io:\n    endpoint:\n      - http://${container}:5000\n`;
+}
+
 /** k3d's CLI arguments for `spec`; the user's kubeconfig is never updated nor switched. */
-export function k3dCreateArgs(spec: ClusterSpec): string[] {
+export function k3dCreateArgs(spec: ClusterSpec, registryFiles?: RegistryFiles): string[] {
   const args = ['cluster', 'create', spec.name, '--servers', String(spec.servers), '--agents', String(spec.agents)];
   for (const port of spec.ports) args.push('-p', formatPortMapping(port));
   if (spec.apiPort) args.push('--api-port', String(spec.apiPort));
   for (const k3sArg of spec.k3sArgs) args.push('--k3s-arg', `${k3sArg.arg}@${k3sArg.nodeFilter}`);
   args.push('--image', spec.image ?? FORGED_K3S_IMAGE);
+  if (spec.registry) {
+    if (!registryFiles) throw new Error(`cluster ${spec.name} uses a registry: its files are needed`);
+    args.push('--registry-use', spec.registry.pullAs, '--registry-config', registryFiles.config, '-v', `${registryFiles.emptyDir}:${K3S_AIRGAP_DIR}@all`);
+  }
   args.push('--kubeconfig-update-default=false', '--kubeconfig-switch-context=false', '--wait', '--timeout', '600s');
   return args;
 }

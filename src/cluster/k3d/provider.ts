@@ -1,13 +1,16 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stateDir } from '../../util/paths.js';
 import { assertDockerAvailable } from '../../docker/engine.js';
 import { run, runAllowingFailure } from '../../util/exec.js';
 import { saveKubeconfig } from '../kubeconfig-file.js';
 import { collectContainerLogs } from '../node-logs.js';
 import type { ClusterProvider, ClusterSummary, JoinTokenServer, ProviderCallOptions } from '../provider.js';
-import type { ClusterSpec, ObservedCluster } from '../spec.js';
+import type { ClusterSpec, NodeRegistry, ObservedCluster } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { makeTempDir } from '../../util/temp.js';
-import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, type K3dCluster } from './config.js';
+import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryFiles } from './config.js';
+import { ensureK3dRegistry } from './registry.js';
 import { importIntoNodes } from './images.js';
 
 const K3D_REMEDY = 'install k3d (https://k3d.io) or run `kubelab forge` to build it';
@@ -67,10 +70,21 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
     // k3d writes a hosts file per node into TMPDIR and never removes it: give it a dir of ours.
     const tmp = await makeTempDir('k3d-create');
     try {
-      await run(this.k3d(), k3dCreateArgs(spec), { signal: options.signal, onLine: options.onLine, env: { TMPDIR: tmp } });
+      let files: RegistryFiles | undefined;
+      if (spec.registry) {
+        // k3d copies registries.yaml into the nodes at create; the empty dir stays mounted for the cluster's life.
+        files = { config: join(tmp, 'registries.yaml'), emptyDir: join(stateDir(), 'empty') };
+        await writeFile(files.config, registriesYaml(spec.registry));
+        await mkdir(files.emptyDir, { recursive: true });
+      }
+      await run(this.k3d(), k3dCreateArgs(spec, files), { signal: options.signal, onLine: options.onLine, env: { TMPDIR: tmp } });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
+  }
+
+  startRegistry(image: string, options?: ProviderCallOptions): Promise<NodeRegistry> {
+    return ensureK3dRegistry(this.k3d(), image, options);
   }
 
   deleteCommand(name: string): string {
@@ -103,7 +117,11 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
     await importIntoNodes(nodes, images, { ...options, sharedDir: K3D_IMAGE_VOLUME_PATH });
   }
 
+  nodeLabel(name: string): string {
+    return `k3d.cluster=${name}`;
+  }
+
   async collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]> {
-    return collectContainerLogs({ label: `k3d.cluster=${name}` }, dir, options);
+    return collectContainerLogs({ label: this.nodeLabel(name) }, dir, options);
   }
 }

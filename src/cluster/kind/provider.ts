@@ -34,7 +34,7 @@ export class KindProvider implements ClusterProvider {
   }
 
   async describe(name: string, options?: ProviderCallOptions): Promise<ObservedCluster | undefined> {
-    const nodes = await containersWithLabel(`${CLUSTER_LABEL}=${name}`, options);
+    const nodes = await containersWithLabel(this.nodeLabel(name), options);
     if (nodes.length === 0) return undefined;
     const ports: PortMapping[] = [];
     let apiPort: number | undefined;
@@ -134,7 +134,11 @@ export class KindProvider implements ClusterProvider {
     });
   }
 
+  nodeLabel(name: string): string {
+    return `${CLUSTER_LABEL}=${name}`;
+  }
+
   async collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]> {
-    return collectContainerLogs({ label: `${CLUSTER_LABEL}=${name}` }, dir, options);
+    return collectContainerLogs({ label: this.nodeLabel(name) }, dir, options);
   }
 }

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { ExitCode, InputError } from '../errors.js';
-import { forge, formatForgeList, selectItems } from '../forge/forge.js';
-import { forgeItems } from '../forge/catalog.js';
-import { DEFAULT_FORGE_JOBS } from '../forge/queue.js';
-import { detectOutputMode } from '../report/tasks.js';
+import { ExitCode, InputError } from '../../errors.js';
+import { forge, formatForgeList, selectItems } from '../../forge/forge.js';
+import { forgeItems } from '../../forge/catalog.js';
+import { DEFAULT_FORGE_JOBS } from '../../forge/queue.js';
+import { detectOutputMode } from '../../report/tasks.js';
+import type { CommandContext } from '../command-context.js';
 
-export function forgeCommand(program: Command, signal: AbortSignal, setExitCode: (code: number) => void): void {
+export function forgeCommand(program: Command, { signal, setExitCode }: CommandContext): void {
   program.command('forge')
     .description('build what clusters and lessons need locally (k3d, kind, base images), skipping what is current')
     .argument('[items...]', `only these: ${forgeItems().map((i) => `"${i.name}"`).join(', ')}`)

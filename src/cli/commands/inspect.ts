@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
-import { servesJoinToken } from '../cluster/provider.js';
-import { PROVIDERS, providerFor } from '../cluster/registry.js';
-import { validateClusterName, type ProviderName } from '../cluster/spec.js';
-import { inspectCluster } from '../inspect/collect.js';
-import { formatControlPlaneReport } from '../inspect/format.js';
-import { connect } from '../kube/client.js';
-import { loadLesson } from '../lab/catalog.js';
-import { resolveClusterAccess, type KubelabCluster } from './access.js';
-import { clusterSpecFor } from './options.js';
+import { servesJoinToken } from '../../cluster/provider.js';
+import { PROVIDERS, providerFor } from '../../cluster/registry.js';
+import { validateClusterName, type ProviderName } from '../../cluster/spec.js';
+import { inspectCluster } from '../../inspect/collect.js';
+import { formatControlPlaneReport } from '../../inspect/format.js';
+import { connect } from '../../kube/client.js';
+import { loadLesson } from '../../lab/catalog.js';
+import { resolveClusterAccess, type KubelabCluster } from '../access.js';
+import type { CommandContext } from '../command-context.js';
+import { clusterSpecFor } from '../../lab/lesson-clusters.js';
 
 interface InspectFlags {
   kubeconfig?: string;
@@ -24,7 +25,7 @@ async function kubelabCluster(lessonId: string | undefined, flags: InspectFlags)
   return undefined;
 }
 
-export function inspectCommand(program: Command, signal: AbortSignal): void {
+export function inspectCommand(program: Command, { signal }: CommandContext): void {
   program.command('inspect')
     .description('report the control plane of a live cluster: nodes, what runs inside k3s and what as pods, /livez and /readyz, the datastore, the ingress controller, CoreDNS, the kube-proxy mode; each fact with how it was learned')
     .argument('[lesson]', "lesson id: inspect that lesson's kubelab cluster")

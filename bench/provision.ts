@@ -1,0 +1,105 @@
+/**
+ * kubelab's provisioning against the provider's bare CLI, measured in the same run on this machine,
+ * each to every node Ready (1 server or control-plane, 1 agent or worker, the forged node image):
+ * - bare: what a user types, `k3d cluster create NAME --agents 1 --image ... --wait` or
+ *   `kind create cluster --config (2 nodes) --image ... --wait 10m`, then a Node watch;
+ * - kubelab: provisionCluster (port checks, the node image's forge status, the provider's config,
+ *   create, a kubeconfig in kubelab's state dir), then the same watch.
+ * Rounds alternate (bare, kubelab, bare, kubelab...) so that the machine's drift hits both alike.
+ *   npm run bench:provision [-- --provider k3d|kind|both] [--rounds 2]
+ * Goal: kubelab's overhead over the bare CLI at most 5%.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { V1Node } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { FORGED_K3S_IMAGE } from '../src/cluster/k3d/config.js';
+import { FORGED_KIND_IMAGE } from '../src/cluster/kind/config.js';
+import { removeKubeconfig } from '../src/cluster/kubeconfig-file.js';
+import { providerFor } from '../src/cluster/registry.js';
+import { requireTool } from '../src/cluster/tools.js';
+import type { ClusterSpec, ProviderName } from '../src/cluster/spec.js';
+import { connect } from '../src/kube/client.js';
+import { waitFor } from '../src/kube/wait.js';
+import { provisionCluster } from '../src/lab/provision.js';
+import { CleanupStack } from '../src/util/cleanup.js';
+import { run } from '../src/util/exec.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, provider: { type: 'string', default: 'both' } } });
+const rounds = Number(values.rounds);
+const providers: ProviderName[] = values.provider === 'both' ? ['k3d', 'kind'] : [values.provider as ProviderName];
+const signal = new AbortController().signal;
+const NAME = 'kubelab-bench-provision';
+
+async function allNodesReady(kubeconfig: string, context: string, count: number): Promise<void> {
+  await waitFor<V1Node, true>(connect({ kubeconfig, context }), {
+    description: `${count} nodes Ready`,
+    target: { apiVersion: 'v1', kind: 'Node' },
+    until: (nodes) => (nodes.length === count && nodes.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? true : undefined),
+    timeoutMs: 10 * 60_000,
+    signal,
+  });
+}
+
+/** The bare CLI's create, into a kubeconfig of the bench's own; returns the context it made. */
+async function bareCreate(provider: ProviderName, dir: string, kubeconfig: string): Promise<string> {
+  if (provider === 'k3d') {
+    const k3d = requireTool('k3d', 'kubelab forge k3d');
+    // k3d leaves a hosts file per node in TMPDIR: the bench's own dir, removed after.
+    await run(k3d, ['cluster', 'create', NAME, '--agents', '1', '--image', FORGED_K3S_IMAGE, '--wait', '--kubeconfig-update-default=false', '--kubeconfig-switch-context=false'], { env: { TMPDIR: dir } });
+    await writeFile(kubeconfig, (await run(k3d, ['kubeconfig', 'get', NAME])).stdout, { mode: 0o600 });
+    return `k3d-${NAME}`;
+  }
+  const config = join(dir, 'config.yaml');
+  // The same kubeadm patch kubelab writes for its node image (CoreDNS's tag): both create the same cluster.
+  await writeFile(config, stringify({ kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', kubeadmConfigPatches: ['kind: ClusterConfiguration\ndns:\n  imageTag: v1.12.0\n'], nodes: [{ role: 'control-plane' }, { role: 'worker' }] }));
+  // On kubelab's network, as kubelab's own run: both start from the same docker state.
+  await run(requireTool('kind', 'kubelab forge kind'), ['create', 'cluster', '--name', NAME, '--config', config, '--image', FORGED_KIND_IMAGE, '--wait', '10m', '--kubeconfig', kubeconfig], {
+    env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: 'kubelab-kind' },
+  });
+  return `kind-${NAME}`;
+}
+
+async function bare(provider: ProviderName): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'kubelab-bench-provision-'));
+  try {
+    const kubeconfig = join(dir, 'kubeconfig');
+    const started = performance.now();
+    await allNodesReady(kubeconfig, await bareCreate(provider, dir, kubeconfig), 2);
+    return performance.now() - started;
+  } finally {
+    await providerFor(provider).delete(NAME);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function throughKubelab(provider: ProviderName): Promise<number> {
+  const spec: ClusterSpec = { provider, name: NAME, servers: 1, agents: 1, ports: [], k3sArgs: [] };
+  const cleanup = new CleanupStack();
+  try {
+    const started = performance.now();
+    const { access } = await provisionCluster(providerFor(provider), spec, cleanup, { keep: false, signal });
+    await allNodesReady(access.kubeconfig, access.context, 2);
+    return performance.now() - started;
+  } finally {
+    await cleanup.runAll();
+    await removeKubeconfig(NAME);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+for (const provider of providers) {
+  const bareTimes: number[] = [];
+  const kubelabTimes: number[] = [];
+  for (let round = 1; round <= rounds; round += 1) {
+    bareTimes.push(await bare(provider));
+    kubelabTimes.push(await throughKubelab(provider));
+    console.log(`${provider} round ${round}: bare ${(bareTimes.at(-1)! / 1000).toFixed(1)} s, through kubelab ${(kubelabTimes.at(-1)! / 1000).toFixed(1)} s`);
+  }
+  const ratio = median(kubelabTimes) / median(bareTimes);
+  console.log(`${provider}: create to all nodes Ready (1 server, 1 agent), ${rounds} rounds, medians:`);
+  console.log(`  bare ${provider} CLI   ${(median(bareTimes) / 1000).toFixed(1)} s`);
+  console.log(`  through kubelab  ${(median(kubelabTimes) / 1000).toFixed(1)} s   ratio ${ratio.toFixed(3)}x  overhead ${((ratio - 1) * 100).toFixed(1)}% (goal: <= 5%)`);
+}

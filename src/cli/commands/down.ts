@@ -1,0 +1,58 @@
+import { Option, type Command } from 'commander';
+import { removeKubeconfig } from '../../cluster/kubeconfig-file.js';
+import { deleteCluster } from '../../cluster/teardown.js';
+import { PROVIDERS, providerFor } from '../../cluster/registry.js';
+import { EnvironmentError, InputError } from '../../errors.js';
+import { claimHolder } from '../../lab/cluster-claim.js';
+import { lessonIds, loadLesson } from '../../lab/catalog.js';
+import type { CommandContext } from '../command-context.js';
+import { clusterSpecFor, companionSpecsFor } from '../../lab/lesson-clusters.js';
+
+export function downCommand(program: Command, { signal }: CommandContext): void {
+  program.command('down')
+    .description("delete a lesson's cluster (or every lesson cluster kubelab knows, on every provider, with --all)")
+    .argument('[lesson]', 'lesson id')
+    .option('--all', "delete every lesson's cluster that exists, on k3d and on kind")
+    .addOption(new Option('--provider <name>', 'provider').choices([...PROVIDERS]))
+    .option('--name <cluster>', 'cluster name')
+    .option('--force', 'delete even a cluster a live kubelab run is using (that run then fails)')
+    .action(async (id: string | undefined, flags) => {
+      if (!id && !flags.all) throw new InputError('down: name a lesson or pass --all');
+      const ids = flags.all ? await lessonIds() : [id!];
+      // A lesson runs on either provider (--provider): --all looks on each one that is available.
+      const providers = flags.all && !flags.provider ? PROVIDERS : [undefined];
+      const targets = [];
+      for (const lessonId of ids) {
+        const lesson = await loadLesson(lessonId);
+        for (const providerName of providers) {
+          const spec = clusterSpecFor(lesson, flags.all ? { provider: flags.provider ?? providerName } : flags);
+          targets.push({ spec, clusters: [spec, ...companionSpecsFor(lesson, spec)] });
+        }
+      }
+      if (!flags.force) await refuseClaimed(targets.flatMap((t) => t.clusters.map((c) => c.name)));
+      for (const { spec, clusters } of targets) {
+        const provider = providerFor(spec.provider);
+        if (flags.all && !flags.provider && (await provider.ensureAvailable().then(() => false, () => true))) continue;
+        await provider.ensureAvailable();
+        for (const cluster of clusters) {
+          if (!(await provider.describe(cluster.name, { signal }))) {
+            if (!flags.all) process.stdout.write(`no ${cluster.provider} cluster ${cluster.name}: nothing to delete\n`);
+            continue;
+          }
+          await deleteCluster(provider, cluster.name, { signal });
+          await removeKubeconfig(cluster.name);
+          process.stdout.write(`deleted ${cluster.provider} cluster ${cluster.name}\n`);
+        }
+      }
+    });
+}
+
+/** A cluster a live run is using is not deleted under it: nothing is deleted, and the runs are named. */
+async function refuseClaimed(clusters: string[]): Promise<void> {
+  const holders = (await Promise.all([...new Set(clusters)].map((name) => claimHolder(name)))).filter((claim) => claim !== undefined);
+  if (holders.length === 0) return;
+  throw new EnvironmentError(
+    `in use by a live kubelab run, not deleted: ${holders.map((h) => `cluster ${h.cluster} (pid ${h.pid}, \`kubelab ${h.command}\` since ${h.since})`).join(', ')}`,
+    `stop that run (Ctrl-C, or kill -INT ${holders[0]!.pid}: it deletes its clusters itself), or kubelab down --force`,
+  );
+}

@@ -1,0 +1,97 @@
+/**
+ * `kubelab run lesson-1 --images-via registry` on a real k3d cluster: the app image is pushed once to
+ * kubelab's machine registry (k3d-kubelab-registry, the forged registry:2) and pulled only by the
+ * node that runs the app's pod; the k3s add-ons (pause, CoreDNS, Traefik, ...) are pulled through
+ * the registry's docker.io mirror by the nodes that run them, none imported from an airgap tarball.
+ * After `kubelab down` the cluster is gone and the registry is still there, for the next cluster
+ * (the test removes it at the end if it made it).
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { K3D_REGISTRY_CONTAINER } from '../../src/cluster/k3d/registry.js';
+import { removeContainer } from '../../src/docker/engine.js';
+import { packageRoot } from '../../src/util/paths.js';
+import { clusterLeftovers } from '../support/leftovers.js';
+
+const CLUSTER = 'yadoc-exposed';
+const cli = join(packageRoot(), 'bin', 'kubelab.js');
+const MINUTE = 60_000;
+
+function kubelab(args: string[]) {
+  return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true' }, all: true });
+}
+
+const kubectl = async (...args: string[]) => (await execa('kubectl', ['--kubeconfig', (await kubelab(['kubeconfig', 'lesson-1'])).stdout.trim(), ...args])).stdout;
+
+/** The images in a node's containerd (repo tags and digests), as the kubelet sees them. */
+async function nodeImages(node: string): Promise<string[]> {
+  const { images } = JSON.parse((await execa('docker', ['exec', node, 'crictl', 'images', '-o', 'json'])).stdout) as { images: { repoTags: string[]; repoDigests: string[] }[] };
+  return images.flatMap((image) => [...image.repoTags, ...image.repoDigests]);
+}
+
+/** Node name -> the pods' images running on it, from the API server. */
+async function podsByNode(): Promise<Map<string, string[]>> {
+  const pods = JSON.parse(await kubectl('get', 'pods', '-A', '-o', 'json')) as { items: { spec: { nodeName?: string; containers: { image: string }[] } }[] };
+  const byNode = new Map<string, string[]>();
+  for (const pod of pods.items) {
+    if (!pod.spec.nodeName) continue;
+    byNode.set(pod.spec.nodeName, [...(byNode.get(pod.spec.nodeName) ?? []), ...pod.spec.containers.map((c) => c.image)]);
+  }
+  return byNode;
+}
+
+/** Whether the machine had kubelab's registry before this test: one the test made, it removes. */
+let registryBefore = true;
+
+beforeAll(async () => {
+  registryBefore = (await execa('docker', ['inspect', K3D_REGISTRY_CONTAINER], { reject: false })).exitCode === 0;
+});
+
+afterAll(async () => {
+  await kubelab(['down', 'lesson-1']);
+  if (!registryBefore) await removeContainer(K3D_REGISTRY_CONTAINER);
+}, 5 * MINUTE);
+
+describe('lesson 1 with its images through the machine registry', () => {
+  let nodes: string[] = [];
+
+  test('runs green, the app image pushed to the registry and pinned by digest', async () => {
+    const result = await kubelab(['run', 'lesson-1', '--images-via', 'registry', '--keep']);
+    console.log(result.all);
+    expect(result.all).toContain("push images to the nodes' registry");
+    expect(result.all).not.toMatch(/import images into/);
+    expect(result.exitCode).toBe(0);
+    const image = await kubectl('get', 'deployment', 'myapp', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
+    expect(image).toMatch(new RegExp(`^${K3D_REGISTRY_CONTAINER}:\\d+/kubelab/myapp@sha256:[0-9a-f]{64}$`));
+    nodes = (await execa('docker', ['ps', '--filter', `label=k3d.cluster=${CLUSTER}`, '--filter', 'label=k3d.role', '--format', '{{.Names}} {{.Label "k3d.role"}}'])).stdout
+      .split('\n')
+      .filter((line) => / (server|agent)$/.test(line))
+      .map((line) => line.split(' ')[0]!);
+    expect(nodes).toHaveLength(4);
+  }, 10 * MINUTE);
+
+  test('each image is only on the nodes whose pods run it: the app on one node of four, the add-ons where they run', async () => {
+    const running = await podsByNode();
+    const app = (await kubectl('get', 'deployment', 'myapp', '-o', 'jsonpath={.spec.template.spec.containers[0].image}')).split('@')[1]!;
+    const coredns = 'docker.io/rancher/mirrored-coredns-coredns:1.12.0';
+    const holders = { app: [] as string[], coredns: [] as string[] };
+    for (const node of nodes) {
+      const images = await nodeImages(node);
+      if (images.some((ref) => ref.endsWith(`@${app}`))) holders.app.push(node);
+      if (images.includes(coredns)) holders.coredns.push(node);
+      // Nothing came from an airgap tarball: k3s found none to import.
+      expect((await execa('docker', ['exec', node, 'ls', '-A', '/var/lib/rancher/k3s/agent/images'])).stdout).toBe('');
+    }
+    const runners = (match: (image: string) => boolean) => [...running].filter(([, images]) => images.some(match)).map(([node]) => node).sort();
+    expect(holders.app.sort()).toEqual(runners((image) => image.endsWith(`@${app}`)));
+    expect(holders.app).toHaveLength(1);
+    expect(holders.coredns.sort()).toEqual(runners((image) => image.includes('mirrored-coredns-coredns')));
+  }, 2 * MINUTE);
+
+  test('down deletes the cluster and leaves the registry for the next one', async () => {
+    expect((await kubelab(['down', 'lesson-1'])).exitCode).toBe(0);
+    expect(await clusterLeftovers(CLUSTER)).toEqual([]);
+    expect((await execa('docker', ['inspect', '--format', '{{.State.Running}}', K3D_REGISTRY_CONTAINER])).stdout).toBe('true');
+  }, 5 * MINUTE);
+});
