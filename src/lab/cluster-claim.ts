@@ -3,13 +3,15 @@ import { join } from 'node:path';
 import type { ProviderName } from '../cluster/spec.js';
 import { EnvironmentError } from '../errors.js';
 import { stateDir } from '../util/paths.js';
-import { isAlive } from '../util/process.js';
+import { isSameProcess, processStart } from '../util/process.js';
 
 /** What a run writes while it uses a cluster: who, since when. */
 export interface ClusterClaim {
   cluster: string;
   provider: ProviderName;
   pid: number;
+  /** processStart of that pid when it claimed: a later process that drew the same pid is not the holder. */
+  start?: string;
   command: string;
   /** The run keeps the cluster (`--keep`, `up`): a leftover of a killed run is a leak only when false. */
   keep: boolean;
@@ -31,18 +33,24 @@ export function dropClaim(cluster: string): Promise<void> {
   return rm(claimPath(cluster), { force: true });
 }
 
+/** Whether the run that wrote `claim` still runs (its pid, and that pid's process start, unchanged). */
+export function claimIsLive(claim: ClusterClaim): boolean {
+  return isSameProcess(claim.pid, claim.start);
+}
+
 /** The live run that holds `cluster`, if any; a claim whose process is gone is stale and ignored. */
 export async function claimHolder(cluster: string): Promise<ClusterClaim | undefined> {
   const text = await readFile(claimPath(cluster), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   const claim = JSON.parse(text) as ClusterClaim;
-  return isAlive(claim.pid) ? claim : undefined;
+  return claimIsLive(claim) ? claim : undefined;
 }
 
 /**
  * Claims the clusters a run will create, delete or change, so that a second run of the same lesson
  * is refused (naming the first run's pid) instead of reusing, or deleting, the cluster under it.
- * The claim file is created exclusively; one left by a killed run (its pid gone) is taken over.
+ * The claim file is created exclusively; one left by a killed run (its process gone, even if its
+ * pid now names another process) is taken over.
  * Returns the release, which the caller runs however the run ends.
  */
 export async function claimClusters(
@@ -56,7 +64,7 @@ export async function claimClusters(
   };
   try {
     for (const { name: cluster, provider } of clusters) {
-      const claim: ClusterClaim = { cluster, provider, pid: process.pid, ...run, since: new Date().toISOString() };
+      const claim: ClusterClaim = { cluster, provider, pid: process.pid, start: processStart(process.pid), ...run, since: new Date().toISOString() };
       const write = () => writeFile(claimPath(cluster), JSON.stringify(claim) + '\n', { flag: 'wx', mode: 0o600 });
       const created = await write().then(
         () => true,

@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
@@ -6,9 +6,9 @@ import { deleteCluster } from '../cluster/teardown.js';
 import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import type { ProviderName } from '../cluster/spec.js';
 import { stateDir } from '../util/paths.js';
-import { isAlive } from '../util/process.js';
+import { isAlive, processStartedAt } from '../util/process.js';
 import { tempDirOwner } from '../util/temp.js';
-import { allClaims, dropClaim } from './cluster-claim.js';
+import { allClaims, claimIsLive, dropClaim } from './cluster-claim.js';
 
 /** Something a run left behind and how to remove it. */
 export interface Leftover {
@@ -34,7 +34,7 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
   const live = new Set<string>();
   const leaked = new Set<string>();
   for (const claim of await allClaims()) {
-    if (isAlive(claim.pid)) {
+    if (claimIsLive(claim)) {
       live.add(claim.cluster);
       continue;
     }
@@ -68,9 +68,23 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
 
   for (const name of await readdir(tmpdir())) {
     const owner = tempDirOwner(name);
-    if (owner === undefined || isAlive(owner)) continue;
+    if (owner === undefined) continue;
     const path = join(tmpdir(), name);
-    leftovers.push({ what: `temp dir ${path} (pid ${owner} is gone)`, remove: () => rm(path, { recursive: true, force: true }) });
+    const reused = isAlive(owner);
+    if (reused && !(await startedAfterChange(owner, path))) continue;
+    const why = reused ? `pid ${owner} now belongs to a later process` : `pid ${owner} is gone`;
+    leftovers.push({ what: `temp dir ${path} (${why})`, remove: () => rm(path, { recursive: true, force: true }) });
   }
   return leftovers;
+}
+
+/**
+ * Whether the process now holding `pid` started after `path` last changed: then it drew a reused pid
+ * and cannot be the one that made (and would still be writing) the temp dir.
+ */
+async function startedAfterChange(pid: number, path: string): Promise<boolean> {
+  const started = processStartedAt(pid);
+  const changed = await stat(path).then((s) => s.mtimeMs, () => undefined);
+  // The start time is known to 10 ms (clock ticks): a second's margin keeps a live owner's dir.
+  return started !== undefined && changed !== undefined && started > changed + 1000;
 }

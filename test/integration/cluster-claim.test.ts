@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../../src/errors.js';
 import { claimClusters, claimHolder } from '../../src/lab/cluster-claim.js';
+import { processStart } from '../../src/util/process.js';
 
 let home: string;
 const runs = () => join(home, 'runs');
 
 /** A claim file as another kubelab process would have written it. */
-async function claimedBy(cluster: string, pid: number): Promise<void> {
-  await writeFile(join(runs(), `${cluster}.json`), JSON.stringify({ cluster, provider: 'k3d', pid, command: 'run lesson-1', keep: false, since: '2026-12-02T00:00:00.000Z' }));
+async function claimedBy(cluster: string, pid: number, start = processStart(pid)): Promise<void> {
+  await writeFile(join(runs(), `${cluster}.json`), JSON.stringify({ cluster, provider: 'k3d', pid, start, command: 'run lesson-1', keep: false, since: '2026-12-02T00:00:00.000Z' }));
 }
 
 beforeAll(async () => {
@@ -56,5 +57,20 @@ describe('cluster claims', () => {
     const release = await claimClusters([{ name: 'api', provider: 'k3d' }], { command: 'run lesson-3', keep: false });
     expect((await claimHolder('api'))?.pid).toBe(process.pid);
     await release();
+  });
+
+  test('a claim whose pid a later process drew is stale: the run takes it over', async () => {
+    const other = execa('sleep', ['60'], { reject: false });
+    try {
+      // The pid is alive, but the claim was written by a process that started at another tick.
+      await claimedBy('reused', other.pid!, `${processStart(other.pid!)!.split(':')[0]}:1`);
+      expect(await claimHolder('reused')).toBeUndefined();
+      const release = await claimClusters([{ name: 'reused', provider: 'k3d' }], { command: 'run lesson-2', keep: false });
+      expect((await claimHolder('reused'))?.pid).toBe(process.pid);
+      await release();
+    } finally {
+      other.kill('SIGKILL');
+      await other;
+    }
   });
 });

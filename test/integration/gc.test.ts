@@ -1,14 +1,16 @@
 /**
  * `kubelab gc` sweeps what killed runs left and nothing else, as the built CLI: a stale claim, a
- * kubeconfig of a cluster that no longer exists and a temp dir of a dead process go; a live run's
+ * kubeconfig of a cluster that no longer exists and a temp dir of a dead process go, as do a claim
+ * and a temp dir whose pid a later process drew; a live run's
  * claim and temp dir and a kept cluster's claim stay untouched by --dry-run and by the sweep alike.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { packageRoot } from '../../src/util/paths.js';
+import { processStart } from '../../src/util/process.js';
 
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 let home: string;
@@ -20,8 +22,8 @@ function kubelab(args: string[]) {
   return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true', KUBELAB_HOME: home, TMPDIR: tmp } });
 }
 
-async function claim(cluster: string, pid: number, keep: boolean): Promise<void> {
-  const body = { cluster, provider: 'k3d', pid, command: 'run lesson-1', keep, since: '2026-12-02T00:00:00.000Z' };
+async function claim(cluster: string, pid: number, keep: boolean, start?: string): Promise<void> {
+  const body = { cluster, provider: 'k3d', pid, start, command: 'run lesson-1', keep, since: '2026-12-02T00:00:00.000Z' };
   await writeFile(join(home, 'runs', `${cluster}.json`), JSON.stringify(body));
 }
 
@@ -44,10 +46,16 @@ beforeAll(async () => {
   await claim('kubelab-gc-gone', deadPid, false);
   await claim('kubelab-gc-kept', deadPid, true);
   await claim('kubelab-gc-live', live.pid!, false);
+  // Written by a process that had the live one's pid before it: another start tick of this boot.
+  await claim('kubelab-gc-reused', live.pid!, false, `${processStart(live.pid!)!.split(':')[0]}:1`);
   await writeFile(join(home, 'kubeconfigs', 'kubelab-gc-gone.yaml'), 'apiVersion: v1\nkind: Config\n');
   await writeFile(join(home, 'kubeconfigs', 'kubelab-gc-live.yaml'), 'apiVersion: v1\nkind: Config\n');
   await mkdir(join(tmp, `kubelab-${deadPid}-run-abc123`));
   await mkdir(join(tmp, `kubelab-${live.pid}-run-def456`));
+  // Made an hour before the live process started: a killed run's dir whose pid was drawn again.
+  await mkdir(join(tmp, `kubelab-${live.pid}-run-old789`));
+  const anHourAgo = new Date(Date.now() - 3_600_000);
+  await utimes(join(tmp, `kubelab-${live.pid}-run-old789`), anHourAgo, anHourAgo);
   await mkdir(join(tmp, 'kubelab-unrelated'));
 });
 
@@ -67,8 +75,10 @@ describe('kubelab gc', () => {
       [
         `would remove claim on kubelab-gc-gone (by \`run lesson-1\`, pid ${deadPid}, since 2026-12-02T00:00:00.000Z)`,
         `would remove claim on kubelab-gc-kept (by \`run lesson-1\`, pid ${deadPid}, since 2026-12-02T00:00:00.000Z)`,
+        `would remove claim on kubelab-gc-reused (by \`run lesson-1\`, pid ${live.pid}, since 2026-12-02T00:00:00.000Z)`,
         `would remove kubeconfig ${join(home, 'kubeconfigs', 'kubelab-gc-gone.yaml')} (cluster kubelab-gc-gone no longer exists)`,
         `would remove temp dir ${join(tmp, `kubelab-${deadPid}-run-abc123`)} (pid ${deadPid} is gone)`,
+        `would remove temp dir ${join(tmp, `kubelab-${live.pid}-run-old789`)} (pid ${live.pid} now belongs to a later process)`,
       ].sort(),
     );
     expect(await state()).toEqual(before);
