@@ -1,4 +1,4 @@
-import type { V1ConfigMap, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { getRaw } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import type { Assertion, LessonContext, Observation } from '../lab/types.js';
@@ -188,30 +188,33 @@ export function corednsCorefile(directives: readonly string[]): Assertion {
   };
 }
 
-/** Leader election: the Lease each component renews, and who holds it. */
+/**
+ * Leader election: the Lease each component renews, and who holds it. Watched, not looked at once:
+ * right after a component restarts, its predecessor's lease is released and the new leader takes it
+ * within its lease duration.
+ */
 export function leaderLeases(components: readonly ControlPlaneComponent[]): Assertion {
-  return {
+  return watched<V1Lease>({
     name: `${components.join(' and ')} hold their leader-election leases`,
     expected: 'each lease in kube-system has a holder that renewed it within its lease duration',
-    async check(context) {
+    target: () => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', namespace: SYSTEM }),
+    evaluate: (leases) => {
       const lines: string[] = [];
       let pass = true;
       for (const component of components) {
-        const raw = await getRaw(context.kube.config, `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM}/leases/${component}`).catch(
-          (error: Error) => error,
-        );
-        if (raw instanceof Error) {
+        const spec = leases.find((lease) => lease.metadata?.name === component)?.spec;
+        if (!spec) {
           pass = false;
-          lines.push(`${component}: no lease (${raw.message.slice(0, 80)})`);
+          lines.push(`${component}: no lease`);
           continue;
         }
-        const spec = (JSON.parse(raw) as { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } }).spec ?? {};
-        const age = spec.renewTime ? (Date.now() - Date.parse(spec.renewTime)) / 1000 : Infinity;
+        const age = spec.renewTime ? (Date.now() - new Date(spec.renewTime).getTime()) / 1000 : Infinity;
         const fresh = age <= (spec.leaseDurationSeconds ?? 15) + 5;
         pass &&= Boolean(spec.holderIdentity) && fresh;
-        lines.push(`${component}: held by ${spec.holderIdentity ?? '(nobody)'}, renewed ${Number.isFinite(age) ? `${age.toFixed(0)} s ago` : 'never'}`);
+        const holder = spec.holderIdentity || '(nobody: released)';
+        lines.push(`${component}: held by ${holder}, renewed ${Number.isFinite(age) ? `${age.toFixed(0)} s ago` : 'never'}`);
       }
       return { pass, observed: lines.join('; ') };
     },
-  };
+  });
 }

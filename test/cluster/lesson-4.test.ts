@@ -18,6 +18,7 @@ const CONTROL_PLANE = `${CLUSTER}-control-plane`;
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const MINUTE = 60_000;
 let dir: string;
+let volumesBefore: string[] = [];
 
 function kubelab(args: string[]) {
   return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true' }, all: true });
@@ -37,7 +38,9 @@ async function leftovers(): Promise<string[]> {
     execa('docker', ['volume', 'ls', '--filter', 'dangling=true', '--format', 'volume {{.Name}}']),
     execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', 'network {{.Name}}']),
   ]);
-  return [containers, volumes, networks].flatMap((r) => r.stdout.split('\n').filter(Boolean));
+  // Another test may leave an anonymous volume dangling meanwhile: only new ones are this cluster's.
+  const newVolumes = volumes.stdout.split('\n').filter((v) => v && !volumesBefore.includes(v));
+  return [containers.stdout, newVolumes.join('\n'), networks.stdout].flatMap((out) => out.split('\n').filter(Boolean));
 }
 
 afterAll(async () => {
@@ -48,6 +51,7 @@ afterAll(async () => {
 describe('lesson 4 on a real kind cluster from the forged node image', () => {
   test('run: every assertion passes, with the apply traced hop by hop', async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubelab-it-lesson4-'));
+    volumesBefore = (await execa('docker', ['volume', 'ls', '--filter', 'dangling=true', '--format', 'volume {{.Name}}'])).stdout.split('\n');
     const junit = join(dir, 'lesson-4.xml');
     const result = await kubelab(['run', 'lesson-4', '--keep', '--trace', '--junit', junit]);
     console.log(result.all);
