@@ -1,6 +1,6 @@
 import { ApiException, type KubernetesObject } from '@kubernetes/client-node';
 import { EnvironmentError, InputError } from '../errors.js';
-import { assertRegistryAnswers } from '../images/push.js';
+import { assertRegistryAnswers, parseRegistry } from '../images/push.js';
 import { describeObject, placeManifests, type PlacedManifest } from '../kube/apply.js';
 import { apiServerVersion } from '../kube/api-version.js';
 import type { ClusterAccess, Kube } from '../kube/client.js';
@@ -18,6 +18,36 @@ export interface ExistingCluster {
   access: ClusterAccess;
   /** Where the lesson's images are pushed, as the cluster's nodes pull them: HOST[:PORT][/PATH]. */
   registry?: string;
+}
+
+/** How a run was asked to target a cluster, in the caller's own names for its options (CLI flags or library options). */
+export interface TargetRequest {
+  /** A cluster of the user's was named (a kubeconfig, or for the CLI a context of the default one). */
+  named: boolean;
+  /** How the caller names the option that names such a cluster ("--kubeconfig/--context", "kubeconfig"). */
+  namedBy: string;
+  /** The registry option, by the caller's name for it, if given. */
+  registry?: { option: string; value: string };
+  /** Options that describe a cluster kubelab makes (provider, its name, node image, images-via) that were given, by the caller's names. */
+  makeOptions: string[];
+}
+
+/**
+ * Which kind of run was asked for: into the user's cluster (returning its registry, parsed) or into
+ * one kubelab makes (undefined). Options that belong to the other kind are refused, naming them.
+ */
+export function existingTargetOf(request: TargetRequest): { registry?: string } | undefined {
+  if (!request.named) {
+    if (request.registry) {
+      throw new InputError(`${request.registry.option} is for a cluster kubelab did not make (with ${request.namedBy}): images reach the clusters kubelab makes by import or its own registry`);
+    }
+    return undefined;
+  }
+  const [makeOption] = request.makeOptions;
+  if (makeOption) {
+    throw new InputError(`${makeOption} describes a cluster kubelab makes: with ${request.namedBy} the cluster is yours, drop ${makeOption}`);
+  }
+  return request.registry ? { registry: parseRegistry(request.registry.value, request.registry.option) } : {};
 }
 
 /** What the run may create: the manifests to apply, which are also what it deletes afterwards. */

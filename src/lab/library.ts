@@ -9,8 +9,7 @@ import { endToolLog, startToolLog } from '../util/tool-log.js';
 import { loadLesson } from './catalog.js';
 import { clusterSpecFor, lessonClustersFor } from './lesson-clusters.js';
 import type { LessonOutcome } from './outcome.js';
-import { parseRegistry } from '../images/push.js';
-import type { ExistingCluster } from './existing-cluster.js';
+import { existingTargetOf, type ExistingCluster } from './existing-cluster.js';
 import { runLesson as runWith, verifyLesson as verifyWith } from './runner.js';
 import type { Lesson } from './types.js';
 
@@ -87,18 +86,21 @@ function timeoutMs(seconds: number | undefined, fallback: number): number {
 
 const lessonOf = (lesson: Lesson | string) => (typeof lesson === 'string' ? loadLesson(lesson) : Promise.resolve(lesson));
 
-/** `kubelab run` as a call: provisions, builds, applies, exercises, verifies and cleans up (unless `keep`). */
+/** The cluster of the caller's that `kubeconfig` names, with the registry images reach it through; undefined when kubelab makes the cluster. */
 async function existingClusterOf(options: RunLessonOptions): Promise<ExistingCluster | undefined> {
-  if (!options.kubeconfig) {
-    if (options.registry || options.context) throw new InputError('registry and context name a cluster of yours: give its kubeconfig too');
-    return undefined;
-  }
-  const clusterOption = (['provider', 'clusterName', 'nodeImage', 'imagesVia'] as const).find((name) => options[name] !== undefined);
-  if (clusterOption) throw new InputError(`${clusterOption} describes a cluster kubelab makes: with kubeconfig the cluster is yours`);
-  const access = { kubeconfig: options.kubeconfig, context: await usableContext(options.kubeconfig, options.context) };
-  return { access, ...(options.registry ? { registry: parseRegistry(options.registry, 'registry') } : {}) };
+  if (!options.kubeconfig && options.context) throw new InputError('context names a context of a kubeconfig of yours: give kubeconfig too');
+  const target = existingTargetOf({
+    named: Boolean(options.kubeconfig),
+    namedBy: 'kubeconfig',
+    ...(options.registry === undefined ? {} : { registry: { option: 'registry', value: options.registry } }),
+    makeOptions: (['provider', 'clusterName', 'nodeImage', 'imagesVia'] as const).filter((name) => options[name] !== undefined),
+  });
+  if (!target) return undefined;
+  const access = { kubeconfig: options.kubeconfig!, context: await usableContext(options.kubeconfig!, options.context) };
+  return { access, ...target };
 }
 
+/** `kubelab run` as a call: provisions, builds, applies, exercises, verifies and cleans up (unless `keep`). */
 export async function runLesson(lesson: Lesson | string, options: RunLessonOptions = {}): Promise<LessonOutcome> {
   const loaded = await lessonOf(lesson);
   const existing = await existingClusterOf(options);

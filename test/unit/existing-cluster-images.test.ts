@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parseRegistry, pushTarget } from '../../src/images/push.js';
 import { canonicalImage, pinImages } from '../../src/kube/pin-images.js';
 import { parseManifests } from '../../src/kube/manifests.js';
+import { existingTargetOf } from '../../src/lab/existing-cluster.js';
 
 const PUSHED = new Map([
   ['myapp:latest', 'localhost:5001/kubelab/myapp@sha256:aaaa'],
@@ -99,5 +100,28 @@ describe('image and registry names', () => {
 
   test.each(['http://localhost:5001', 'localhost:5001/myapp:latest', 'Registry:5000', '', 'localhost:port'])('--registry %j names the flag', (value) => {
     expect(() => parseRegistry(value)).toThrow(/^--registry: ".*" is not a registry address$/);
+  });
+});
+
+describe('existingTargetOf: a run into the user\'s cluster or into one kubelab makes', () => {
+  const cli = { namedBy: '--kubeconfig/--context', makeOptions: [] as string[] };
+
+  test('no cluster named: kubelab makes one, and a registry is refused naming the option', () => {
+    expect(existingTargetOf({ ...cli, named: false })).toBeUndefined();
+    expect(() => existingTargetOf({ ...cli, named: false, registry: { option: '--registry', value: 'localhost:5001' } })).toThrow(
+      '--registry is for a cluster kubelab did not make (with --kubeconfig/--context)',
+    );
+  });
+
+  test('a cluster named: options of a made cluster are refused, the first named', () => {
+    expect(() => existingTargetOf({ named: true, namedBy: 'kubeconfig', makeOptions: ['clusterName', 'provider'] })).toThrow(
+      'clusterName describes a cluster kubelab makes: with kubeconfig the cluster is yours, drop clusterName',
+    );
+  });
+
+  test('a cluster named: its registry parsed, or refused naming the option as the caller spells it', () => {
+    expect(existingTargetOf({ ...cli, named: true })).toEqual({});
+    expect(existingTargetOf({ ...cli, named: true, registry: { option: '--registry', value: 'localhost:5001/' } })).toEqual({ registry: 'localhost:5001' });
+    expect(() => existingTargetOf({ ...cli, named: true, registry: { option: 'registry', value: 'http://x' } })).toThrow('registry: "http://x" is not a registry address');
   });
 });

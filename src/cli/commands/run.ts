@@ -13,9 +13,8 @@ import { lessonClustersFor } from '../../lab/lesson-clusters.js';
 import { checkReportTargets } from '../output-paths.js';
 import { reportOutcome, reportOutcomes } from '../report-outcome.js';
 import { resolveClusterAccess, type AccessFlags } from '../access.js';
-import { parseRegistry } from '../../images/push.js';
 import { IMAGES_VIA } from '../../images/lesson-images.js';
-import type { ExistingCluster } from '../../lab/existing-cluster.js';
+import { existingTargetOf, type ExistingCluster } from '../../lab/existing-cluster.js';
 
 interface TargetFlags extends AccessFlags {
   registry?: string;
@@ -27,18 +26,17 @@ interface TargetFlags extends AccessFlags {
 
 /** --kubeconfig/--context: a cluster of the user's instead of one kubelab makes, whose flags then do not apply. */
 async function existingCluster(flags: TargetFlags, signal: AbortSignal): Promise<ExistingCluster | undefined> {
-  if (!flags.kubeconfig && !flags.context) {
-    if (flags.registry) throw new InputError('--registry is for a cluster kubelab did not make (with --kubeconfig/--context): images reach the clusters kubelab makes by import');
-    return undefined;
-  }
-  const clusterFlag = (['provider', 'name', 'image', 'imagesVia'] as const).find((flag) => flags[flag] !== undefined);
-  if (clusterFlag) {
-    const flag = `--${clusterFlag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    throw new InputError(`${flag} describes a cluster kubelab makes: with --kubeconfig/--context the cluster is yours, drop ${flag}`);
-  }
-  const registry = flags.registry === undefined ? undefined : parseRegistry(flags.registry);
+  const target = existingTargetOf({
+    named: Boolean(flags.kubeconfig || flags.context),
+    namedBy: '--kubeconfig/--context',
+    ...(flags.registry === undefined ? {} : { registry: { option: '--registry', value: flags.registry } }),
+    makeOptions: (['provider', 'name', 'image', 'imagesVia'] as const)
+      .filter((flag) => flags[flag] !== undefined)
+      .map((flag) => `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+  });
+  if (!target) return undefined;
   const access = await resolveClusterAccess(flags, undefined, { signal, createHint: '' });
-  return { access, ...(registry ? { registry } : {}) };
+  return { access, ...target };
 }
 
 /** The lessons to run, from the arguments or --all; a suite's flags that only fit one lesson are refused. */
@@ -60,7 +58,7 @@ export function runCommand(program: Command, { signal, setExitCode }: CommandCon
     .option('--all', 'run every built-in lesson as one suite')
     .option('--manifests <dir>', "apply these manifests instead of the lesson's own")
     .option('--keep', 'keep the cluster afterwards (for kubectl, or for `kubelab verify`); with --kubeconfig, keep what the lesson created')
-    .addOption(new Option('--images-via <how>', "how the lesson's images reach the nodes: import = into every node; registry = pushed once to kubelab's registry, pulled by the nodes that run them (add-ons too; k3d)").choices([...IMAGES_VIA]))
+    .addOption(new Option('--images-via <how>', "how the lesson's images reach the nodes: import = into every node; registry = pushed once to kubelab's registry, pulled by the nodes that run them (on k3d the add-ons too)").choices([...IMAGES_VIA]))
     .option('--kubeconfig <file>', 'run in this cluster of yours instead of making one: kubelab creates only objects that do not exist there and deletes exactly those afterwards')
     .option('--context <name>', 'the context of that kubeconfig (default: its current one)')
     .option('--registry <host[:port]>', "with --kubeconfig: push the lesson's images here, as your cluster's nodes pull from it (e.g. localhost:5001)")
