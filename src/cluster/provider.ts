@@ -50,6 +50,11 @@ export interface ClusterProvider {
    * `image` if there is none; a provider without one imports images only.
    */
   startRegistry?(image: string, options?: ProviderCallOptions): Promise<NodeRegistry>;
+  /**
+   * Whether its nodes pull the add-on images (pause, CoreDNS, Traefik, ...) through that registry's
+   * docker.io mirror (k3d); otherwise the node image carries them (kind) and only the lesson's go there.
+   */
+  readonly addonsViaRegistry?: boolean;
   /** Makes local docker images available to the cluster's container runtime. */
   importImages(name: string, images: string[], options?: ProviderCallOptions): Promise<void>;
   /** The docker label (key=value) every container of cluster `name` carries: what logs and faults select its nodes by. */

@@ -62,17 +62,20 @@ export async function provisionCluster(
 }
 
 /**
- * The provider's machine registry, running and holding the k3s add-on images (pause, CoreDNS,
- * Traefik, ...) under their Docker Hub names, which the nodes then pull through it.
+ * The provider's machine registry, running; for providers whose nodes pull their add-ons through it
+ * (k3d), holding the k3s add-on images (pause, CoreDNS, Traefik, ...) under their Docker Hub names.
  */
 export async function startNodeRegistry(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<NodeRegistry> {
   if (!provider.startRegistry) throw new Error(`${provider.name} has no node registry`); // refused with the flag (lesson-clusters.ts)
-  const [registryImage, ...addons] = await obtainImages([REGISTRY_IMAGE, ...K3S_AIRGAP_IMAGES].map((tag) => imageNeed(tag)), 'the node registry', {
+  const addonTags = provider.addonsViaRegistry ? K3S_AIRGAP_IMAGES : [];
+  const [registryImage, ...addons] = await obtainImages([REGISTRY_IMAGE, ...addonTags].map((tag) => imageNeed(tag)), 'the node registry', {
     ...options,
     pull: options.pull ?? DEFAULT_PULL_POLICY,
   });
   const registry = await provider.startRegistry(registryImage!.ref, options);
-  await mirrorImages(addons.map((image) => ({ local: image.ref, name: image.need.tag })), registry.push, options);
-  options.onLine?.(`add-on images in ${registry.push}: ${K3S_AIRGAP_IMAGES.join(', ')}`);
+  if (addons.length > 0) {
+    await mirrorImages(addons.map((image) => ({ local: image.ref, name: image.need.tag })), registry.push, options);
+    options.onLine?.(`add-on images in ${registry.push}: ${addonTags.join(', ')}`);
+  }
   return registry;
 }

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Listr } from 'listr2';
 import { servesJoinToken, type ClusterProvider, type ProviderCallOptions } from '../cluster/provider.js';
+import { MACHINE_REGISTRY_TOOL } from '../cluster/machine-registry.js';
 import { findTool } from '../cluster/tools.js';
 import { describeError, EnvironmentError, KubelabError } from '../errors.js';
 import type { Fault } from '../observe/fault.js';
@@ -285,11 +286,12 @@ interface RunSession extends Session<RunOptions> {
 type Phase<S> = (session: S) => Task<RunState>[];
 
 /** tools: the provider's CLI (forged when missing) and docker answering. */
-const tools: Phase<Session<ClusterOptions>> = ({ options: { provider, signal } }) => [
+const tools: Phase<Session<ClusterOptions>> = ({ options: { provider, images, signal } }) => [
   {
     title: `check ${provider.name} and docker`,
     task: async (_, task) => {
-      await forgeMissingTool(provider, { signal, onLine: (line) => (task.output = line) });
+      const needed = [provider.tool, ...(images.via === 'registry' ? [MACHINE_REGISTRY_TOOL] : [])];
+      for (const tool of new Set(needed)) await forgeMissingTool(tool, { signal, onLine: (line) => (task.output = line) });
       await provider.ensureAvailable();
     },
   },
@@ -455,9 +457,9 @@ const VERIFY_PHASES: Phase<Session<SessionOptions>>[] = [verify];
 const tasksOf = <S>(phases: Phase<S>[], session: S) => phases.flatMap((phase) => phase(session));
 
 
-/** No registry and maybe no k3d/kind on PATH: kubelab builds the provider's CLI from the Go module proxy. */
-async function forgeMissingTool(provider: ClusterProvider, options: { signal: AbortSignal; onLine: (line: string) => void }): Promise<void> {
-  const tool = goToolNamed(provider.tool);
+/** No registry and maybe no k3d/kind on PATH: kubelab builds the CLI from the Go module proxy. */
+async function forgeMissingTool(name: string, options: { signal: AbortSignal; onLine: (line: string) => void }): Promise<void> {
+  const tool = goToolNamed(name);
   if (!tool || findTool(tool.name)) return;
   options.onLine(`${tool.name} not found: building ${goToolSource(tool)} from the Go module proxy (a few minutes the first time)`);
   await ensureGoTool(tool, options);

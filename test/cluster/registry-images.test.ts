@@ -4,12 +4,14 @@
  * node that runs the app's pod; the k3s add-ons (pause, CoreDNS, Traefik, ...) are pulled through
  * the registry's docker.io mirror by the nodes that run them, none imported from an airgap tarball.
  * After `kubelab down` the cluster is gone and the registry is still there, for the next cluster
- * (the test removes it at the end if it made it).
+ * (the test removes it at the end if it made it). On kind the same registry joins kubelab's kind
+ * network and the app image is again pulled only by the node that runs its pod (kind's add-ons stay
+ * in its node image); the registry leaves the network with the last kind cluster.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { K3D_REGISTRY_CONTAINER } from '../../src/cluster/k3d/registry.js';
+import { MACHINE_REGISTRY_CONTAINER } from '../../src/cluster/machine-registry.js';
 import { removeContainer } from '../../src/docker/engine.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { clusterLeftovers } from '../support/leftovers.js';
@@ -45,12 +47,13 @@ async function podsByNode(): Promise<Map<string, string[]>> {
 let registryBefore = true;
 
 beforeAll(async () => {
-  registryBefore = (await execa('docker', ['inspect', K3D_REGISTRY_CONTAINER], { reject: false })).exitCode === 0;
+  registryBefore = (await execa('docker', ['inspect', MACHINE_REGISTRY_CONTAINER], { reject: false })).exitCode === 0;
 });
 
 afterAll(async () => {
   await kubelab(['down', 'lesson-1']);
-  if (!registryBefore) await removeContainer(K3D_REGISTRY_CONTAINER);
+  await kubelab(['down', 'lesson-1', '--provider', 'kind']);
+  if (!registryBefore) await removeContainer(MACHINE_REGISTRY_CONTAINER);
 }, 5 * MINUTE);
 
 describe('lesson 1 with its images through the machine registry', () => {
@@ -63,7 +66,7 @@ describe('lesson 1 with its images through the machine registry', () => {
     expect(result.all).not.toMatch(/import images into/);
     expect(result.exitCode).toBe(0);
     const image = await kubectl('get', 'deployment', 'myapp', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
-    expect(image).toMatch(new RegExp(`^${K3D_REGISTRY_CONTAINER}:\\d+/kubelab/myapp@sha256:[0-9a-f]{64}$`));
+    expect(image).toMatch(new RegExp(`^${MACHINE_REGISTRY_CONTAINER}:\\d+/kubelab/myapp@sha256:[0-9a-f]{64}$`));
     nodes = (await execa('docker', ['ps', '--filter', `label=k3d.cluster=${CLUSTER}`, '--filter', 'label=k3d.role', '--format', '{{.Names}} {{.Label "k3d.role"}}'])).stdout
       .split('\n')
       .filter((line) => / (server|agent)$/.test(line))
@@ -92,6 +95,28 @@ describe('lesson 1 with its images through the machine registry', () => {
   test('down deletes the cluster and leaves the registry for the next one', async () => {
     expect((await kubelab(['down', 'lesson-1'])).exitCode).toBe(0);
     expect(await clusterLeftovers(CLUSTER)).toEqual([]);
-    expect((await execa('docker', ['inspect', '--format', '{{.State.Running}}', K3D_REGISTRY_CONTAINER])).stdout).toBe('true');
+    expect((await execa('docker', ['inspect', '--format', '{{.State.Running}}', MACHINE_REGISTRY_CONTAINER])).stdout).toBe('true');
   }, 5 * MINUTE);
+
+  test('on kind: lesson 1 green, the app pulled only by the node running its pod; down leaves no node and no kind network, the registry running', async () => {
+    const result = await kubelab(['run', 'lesson-1', '--provider', 'kind', '--images-via', 'registry', '--keep']);
+    console.log(result.all);
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toContain("push images to the nodes' registry");
+    const image = await kubectl('get', 'deployment', 'myapp', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
+    expect(image).toMatch(new RegExp(`^${MACHINE_REGISTRY_CONTAINER}:\\d+/kubelab/myapp@sha256:[0-9a-f]{64}$`));
+    const digest = image.split('@')[1]!;
+    const kindNodes = (await execa('docker', ['ps', '--filter', `label=io.x-k8s.kind.cluster=${CLUSTER}`, '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean);
+    expect(kindNodes).toHaveLength(4);
+    const holders: string[] = [];
+    for (const node of kindNodes) if ((await nodeImages(node)).some((ref) => ref.endsWith(`@${digest}`))) holders.push(node);
+    const runners = [...(await podsByNode())].filter(([, images]) => images.includes(image)).map(([node]) => node);
+    expect(holders).toEqual(runners);
+    expect(holders).toHaveLength(1);
+
+    expect((await kubelab(['down', 'lesson-1', '--provider', 'kind'])).exitCode).toBe(0);
+    expect((await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${CLUSTER}`, '--format', '{{.Names}}'])).stdout).toBe('');
+    expect((await execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', '{{.Name}}'])).stdout).toBe('');
+    expect((await execa('docker', ['inspect', '--format', '{{.State.Running}}', MACHINE_REGISTRY_CONTAINER])).stdout).toBe('true');
+  }, 15 * MINUTE);
 });

@@ -10,7 +10,7 @@ import type { ClusterSpec, NodeRegistry, ObservedCluster } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { makeTempDir } from '../../util/temp.js';
 import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryFiles } from './config.js';
-import { ensureK3dRegistry } from './registry.js';
+import { ensureMachineRegistry } from '../machine-registry.js';
 import { importIntoNodes } from './images.js';
 
 const K3D_REMEDY = 'install k3d (https://k3d.io) or run `kubelab forge` to build it';
@@ -20,6 +20,7 @@ const K3D_IMAGE_VOLUME_PATH = '/k3d/images';
 export class K3dProvider implements ClusterProvider, JoinTokenServer {
   readonly name = 'k3d' as const;
   readonly tool = 'k3d';
+  readonly addonsViaRegistry = true;
 
   private k3d(): string {
     return requireTool('k3d', K3D_REMEDY);
@@ -84,7 +85,7 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
   }
 
   startRegistry(image: string, options?: ProviderCallOptions): Promise<NodeRegistry> {
-    return ensureK3dRegistry(this.k3d(), image, options);
+    return ensureMachineRegistry(this.k3d(), image, options);
   }
 
   deleteCommand(name: string): string {

@@ -7,8 +7,9 @@ import { run, runAllowingFailure } from '../../util/exec.js';
 import { saveKubeconfig } from '../kubeconfig-file.js';
 import { collectContainerLogs, containersWithLabel, parseDockerPorts } from '../node-logs.js';
 import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from '../provider.js';
-import type { Addon, ClusterSpec, ObservedCluster, PortMapping } from '../spec.js';
+import type { Addon, ClusterSpec, NodeRegistry, ObservedCluster, PortMapping } from '../spec.js';
 import { requireTool } from '../tools.js';
+import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER, MACHINE_REGISTRY_INNER_PORT, MACHINE_REGISTRY_TOOL } from '../machine-registry.js';
 import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR, kindConfig } from './config.js';
 import { makeTempDir } from '../../util/temp.js';
 
@@ -23,6 +24,8 @@ const KUBELAB_KIND_NETWORK = 'kubelab-kind';
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
   readonly tool = 'kind';
+  /** The node image carries the add-ons (preloaded): only the lesson's images go through the registry. */
+  readonly addonsViaRegistry = false;
 
   private kind(): string {
     return requireTool('kind', KIND_REMEDY);
@@ -61,6 +64,7 @@ export class KindProvider implements ClusterProvider {
       // --kubeconfig keeps kind away from ~/.kube/config.
       args.push('--kubeconfig', join(dir, 'kubeconfig'));
       await run(this.kind(), args, { signal: options.signal, onLine: options.onLine, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: KUBELAB_KIND_NETWORK } });
+      if (spec.registry) await this.useRegistry(spec.name, spec.registry, options);
       for (const addon of spec.addons ?? []) await this.applyAddon(spec.name, addon, options);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -69,6 +73,31 @@ export class KindProvider implements ClusterProvider {
 
   deleteCommand(name: string): string {
     return `kind delete cluster --name ${name}`;
+  }
+
+  startRegistry(image: string, options?: ProviderCallOptions): Promise<NodeRegistry> {
+    return ensureMachineRegistry(requireTool(MACHINE_REGISTRY_TOOL, 'kubelab makes its registry with k3d: install k3d (https://k3d.io) or run `kubelab forge k3d`'), image, options);
+  }
+
+  /**
+   * Lets the cluster's nodes pull from the machine registry as kind's local-registry recipe does: the
+   * registry joins kubelab's kind network (reached there by name on its inner port) and each node's
+   * containerd gets a hosts.toml for the name pods use (the node image sets config_path to certs.d,
+   * which containerd reads on each pull, so no restart).
+   */
+  private async useRegistry(cluster: string, registry: NodeRegistry, options: ProviderCallOptions): Promise<void> {
+    const joined = await runAllowingFailure('docker', ['network', 'connect', KUBELAB_KIND_NETWORK, MACHINE_REGISTRY_CONTAINER], { signal: options.signal });
+    if (joined.exitCode !== 0 && !/already exists/i.test(joined.stderr)) {
+      throw new Error(`docker network connect ${KUBELAB_KIND_NETWORK} ${MACHINE_REGISTRY_CONTAINER}: ${joined.stderr.trim()}`);
+    }
+    const endpoint = `http://${MACHINE_REGISTRY_CONTAINER}:${MACHINE_REGISTRY_INNER_PORT}`;
+    const hostsToml = `server = "${endpoint}"\n\n[host."${endpoint}"]\n  capabilities = ["pull", "resolve"]\n`;
+    const dir = `/etc/containerd/certs.d/${registry.pullAs}`;
+    const nodes = await containersWithLabel(this.nodeLabel(cluster), options);
+    await Promise.all(nodes.map((node) =>
+      run('docker', ['exec', '-i', node.name, 'sh', '-c', 'mkdir -p "$1" && cat > "$1/hosts.toml"', 'sh', dir], { input: hostsToml, signal: options.signal }),
+    ));
+    options.onLine?.(`${nodes.length} nodes pull ${registry.pullAs} from ${endpoint}`);
   }
 
   /**
@@ -98,6 +127,11 @@ export class KindProvider implements ClusterProvider {
         onLine: options.onLine,
       });
       // kind never removes its network; kubelab's own goes with its last cluster (while another uses it, docker refuses).
+      // The machine registry outlives clusters: it leaves the network once it is the last one there.
+      const members = await runAllowingFailure('docker', ['network', 'inspect', KUBELAB_KIND_NETWORK, '--format', '{{range .Containers}}{{.Name}} {{end}}'], { ownProcessGroup: true });
+      if (members.exitCode === 0 && members.stdout.trim() === MACHINE_REGISTRY_CONTAINER) {
+        await runAllowingFailure('docker', ['network', 'disconnect', KUBELAB_KIND_NETWORK, MACHINE_REGISTRY_CONTAINER], { ownProcessGroup: true });
+      }
       const removed = await runAllowingFailure('docker', ['network', 'rm', KUBELAB_KIND_NETWORK], { ownProcessGroup: true });
       if (removed.exitCode !== 0 && !/not found|active endpoints/i.test(removed.stderr)) {
         throw new Error(`docker network rm ${KUBELAB_KIND_NETWORK}: ${removed.stderr.trim()}`);
