@@ -184,8 +184,9 @@ function failureText(result: AssertionResult): string {
 function verifyTask(lesson: Lesson, state: RunState): Task<RunState> {
   return {
     title: `verify ${lesson.assertions.length} assertions`,
-    task: (_, parent) =>
-      parent.newListr(
+    task: async (_, parent) => {
+      const before = state.results.length;
+      await parent.newListr(
         lesson.assertions.map((assertion) => ({
           title: assertion.name,
           task: async (_ctx, task) => {
@@ -220,7 +221,11 @@ function verifyTask(lesson: Lesson, state: RunState): Task<RunState> {
           },
         })),
         { exitOnError: false },
-      ),
+      ).run(state);
+      // Without this the group would show ✔ above failed assertions; the results already say which.
+      const failed = state.results.slice(before).filter((result) => !result.pass).length;
+      if (failed > 0) throw new RecordedStepFailure(`${failed} of ${lesson.assertions.length} assertions failed`);
+    },
   };
 }
 
@@ -431,10 +436,14 @@ const timed =
       ...task,
       task: async (state, wrapper) => {
         state.clock.start(name);
-        const result = await task.task(state, wrapper);
-        // A list of subtasks returned to listr runs after this: its end is the run's.
-        if (!(result instanceof Listr)) state.clock.end(name);
-        return result;
+        let result: unknown;
+        try {
+          result = await task.task(state, wrapper);
+          return result;
+        } finally {
+          // A list of subtasks returned to listr runs after this: its end is the run's.
+          if (!(result instanceof Listr)) state.clock.end(name);
+        }
       },
     }));
 
