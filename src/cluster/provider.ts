@@ -55,6 +55,8 @@ export interface ClusterProvider {
    * docker.io mirror (k3d); otherwise the node image carries them (kind) and only the lesson's go there.
    */
   readonly addonsViaRegistry?: boolean;
+  /** Whether the nodes of existing cluster `name` pull from `registry` (a cluster made with `--images-via import` does not). */
+  pullsFrom?(name: string, registry: NodeRegistry, options?: ProviderCallOptions): Promise<boolean>;
   /** Makes local docker images available to the cluster's container runtime. */
   importImages(name: string, images: string[], options?: ProviderCallOptions): Promise<void>;
   /** The docker label (key=value) every container of cluster `name` carries: what logs and faults select its nodes by. */

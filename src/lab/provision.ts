@@ -37,6 +37,7 @@ export async function provisionCluster(
         `delete it (kubelab down --name ${spec.name}, or ${provider.name} cluster delete ${spec.name}) or pick another name with --name`,
       );
     }
+    if (options.viaRegistry) await assertPullsFromRegistry(provider, spec.name, options);
     options.onLine?.(`reusing cluster ${spec.name}`);
   } else {
     await assertPortsFree(hostPortsOf(spec), `cluster ${spec.name}`);
@@ -78,4 +79,14 @@ export async function startNodeRegistry(provider: ClusterProvider, options: Prov
     options.onLine?.(`add-on images in ${registry.push}: ${addonTags.join(', ')}`);
   }
   return registry;
+}
+
+/** A cluster reused for `--images-via registry` must have been made with it: its nodes would not find the pushed images. */
+async function assertPullsFromRegistry(provider: ClusterProvider, name: string, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<void> {
+  const registry = await startNodeRegistry(provider, options);
+  if (await provider.pullsFrom?.(name, registry, options)) return;
+  throw new InputError(
+    `cluster ${name} exists but its nodes do not pull from ${registry.pullAs} (it was made with --images-via import)`,
+    `run with --images-via import, or delete it first (kubelab down --name ${name})`,
+  );
 }

@@ -59,6 +59,15 @@ afterAll(async () => {
 describe('lesson 1 with its images through the machine registry', () => {
   let nodes: string[] = [];
 
+  test('a cluster made without the registry is not reused through it: exit 2 naming why, the cluster left as it was', async () => {
+    expect((await kubelab(['up', 'lesson-1'])).exitCode).toBe(0);
+    const result = await kubelab(['run', 'lesson-1', '--images-via', 'registry']);
+    expect(result.all).toMatch(new RegExp(`cluster ${CLUSTER} exists but its nodes do not pull from ${MACHINE_REGISTRY_CONTAINER}:\\d+ \\(it was made with --images-via import\\)`));
+    expect(result.exitCode).toBe(2);
+    expect((await execa('docker', ['ps', '--filter', `label=k3d.cluster=${CLUSTER}`, '--format', '{{.Names}}'])).stdout.split('\n')).toHaveLength(5);
+    expect((await kubelab(['down', 'lesson-1'])).exitCode).toBe(0);
+  }, 10 * MINUTE);
+
   test('runs green, the app image pushed to the registry and pinned by digest', async () => {
     const result = await kubelab(['run', 'lesson-1', '--images-via', 'registry', '--keep']);
     console.log(result.all);

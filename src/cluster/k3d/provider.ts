@@ -10,7 +10,7 @@ import type { ClusterSpec, NodeRegistry, ObservedCluster } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { makeTempDir } from '../../util/temp.js';
 import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryFiles } from './config.js';
-import { ensureMachineRegistry } from '../machine-registry.js';
+import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER } from '../machine-registry.js';
 import { importIntoNodes } from './images.js';
 
 const K3D_REMEDY = 'install k3d (https://k3d.io) or run `kubelab forge` to build it';
@@ -86,6 +86,12 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
 
   startRegistry(image: string, options?: ProviderCallOptions): Promise<NodeRegistry> {
     return ensureMachineRegistry(this.k3d(), image, options);
+  }
+
+  /** k3d connects the registry to the network of each cluster made with `--registry-use`. */
+  async pullsFrom(name: string, _registry: NodeRegistry, options: ProviderCallOptions = {}): Promise<boolean> {
+    const network = await runAllowingFailure('docker', ['network', 'inspect', `k3d-${name}`, '--format', '{{range .Containers}}{{.Name}} {{end}}'], { signal: options.signal });
+    return network.stdout.split(' ').includes(MACHINE_REGISTRY_CONTAINER);
   }
 
   deleteCommand(name: string): string {

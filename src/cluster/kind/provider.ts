@@ -21,6 +21,8 @@ const ROLE_LABEL = 'io.x-k8s.kind.role';
  * own clusters and never removed by kind): created by kind on first use, removed with the last one.
  */
 const KUBELAB_KIND_NETWORK = 'kubelab-kind';
+/** Where a node's containerd looks up how to reach the registry pods name (config_path in the node image). */
+const registryHostsDir = (registry: NodeRegistry) => `/etc/containerd/certs.d/${registry.pullAs}`;
 export class KindProvider implements ClusterProvider {
   readonly name = 'kind' as const;
   readonly tool = 'kind';
@@ -79,6 +81,15 @@ export class KindProvider implements ClusterProvider {
     return ensureMachineRegistry(requireTool(MACHINE_REGISTRY_TOOL, 'kubelab makes its registry with k3d: install k3d (https://k3d.io) or run `kubelab forge k3d`'), image, options);
   }
 
+  /** Each node has the hosts.toml useRegistry writes. */
+  async pullsFrom(name: string, registry: NodeRegistry, options: ProviderCallOptions = {}): Promise<boolean> {
+    const nodes = await containersWithLabel(this.nodeLabel(name), options);
+    const found = await Promise.all(nodes.map((node) =>
+      runAllowingFailure('docker', ['exec', node.name, 'test', '-f', `${registryHostsDir(registry)}/hosts.toml`], { signal: options.signal }),
+    ));
+    return nodes.length > 0 && found.every((result) => result.exitCode === 0);
+  }
+
   /**
    * Lets the cluster's nodes pull from the machine registry as kind's local-registry recipe does: the
    * registry joins kubelab's kind network (reached there by name on its inner port) and each node's
@@ -92,7 +103,7 @@ export class KindProvider implements ClusterProvider {
     }
     const endpoint = `http://${MACHINE_REGISTRY_CONTAINER}:${MACHINE_REGISTRY_INNER_PORT}`;
     const hostsToml = `server = "${endpoint}"\n\n[host."${endpoint}"]\n  capabilities = ["pull", "resolve"]\n`;
-    const dir = `/etc/containerd/certs.d/${registry.pullAs}`;
+    const dir = registryHostsDir(registry);
     const nodes = await containersWithLabel(this.nodeLabel(cluster), options);
     await Promise.all(nodes.map((node) =>
       run('docker', ['exec', '-i', node.name, 'sh', '-c', 'mkdir -p "$1" && cat > "$1/hosts.toml"', 'sh', dir], { input: hostsToml, signal: options.signal }),
