@@ -129,8 +129,8 @@ describe('kubelab verify on a cluster that is wrong', () => {
     expect(result.stdout).toContain('FAIL  4 nodes Ready (1 control-plane, 3 agents)\n        observed: 0 nodes, Ready: 0 control-plane, 0 agents\n');
     expect(result.stdout).toContain('FAIL  Deployment myapp is available\n');
     expect(result.stdout).toMatch(/^0 passed, 7 failed \(\d+\.\ds\)$/m);
-    // The progress shows the group failed, not ✔ above seven ✖.
-    expect(result.stdout).toMatch(/^✖ verify 7 assertions \[FAILED: 7 of 7 assertions failed\]$/m);
+    // The progress shows the group failed, not ✔ above seven ✖ (listr writes failures to stderr).
+    expect(result.stderr).toMatch(/^✖ verify 7 assertions \[FAILED: 7 of 7 assertions failed\]$/m);
     const xml = await readFile(junit, 'utf8');
     expect(xml).toMatch(/<testsuite [^>]*tests="7"/);
     expect(xml).toMatch(/name="[^"]*nodes Ready[^"]*"[^>]*>\s*<failure message="expected [^"]*; observed [^"]+"/);
