@@ -102,8 +102,8 @@ async function decide(need: ImageNeed, options: ObtainOptions): Promise<Decision
  * for an image that is neither local nor pulled and that nothing here can make.
  */
 export async function obtainImages(needs: readonly ImageNeed[], purpose: string, options: ObtainOptions): Promise<ObtainedImage[]> {
-  const decided: Array<{ need: ImageNeed; decision: Decision }> = [];
-  for (const need of needs) decided.push({ need, decision: await decide(need, options) });
+  // Side by side: each decision inspects the store and the forge recipe's state (a cluster's three images took 0.3-0.4 s in turn).
+  const decided = await Promise.all(needs.map(async (need) => ({ need, decision: await decide(need, options) })));
   const forgeable = new Set(forgeItems().filter((i) => i.kind === 'image').map((i) => i.location));
   const toForge = decided.flatMap(({ need, decision }) => ('forgeBecause' in decision ? [{ need, why: decision.forgeBecause }] : []));
   const cannot = toForge.filter(({ need }) => !need.forge && !forgeable.has(need.tag));
