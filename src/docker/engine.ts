@@ -79,11 +79,6 @@ export async function imageExists(ref: string): Promise<boolean> {
   return (await inspectImage(ref)) !== undefined;
 }
 
-/** The value of one label on a local image; undefined when the image or the label is missing. */
-export async function imageLabel(ref: string, key: string): Promise<string | undefined> {
-  return (await inspectImage(ref))?.labels[key];
-}
-
 /** Removes a local image (tag); a missing image is not an error. */
 export async function removeImage(ref: string): Promise<void> {
   const result = await runAllowingFailure(DOCKER, ['image', 'rm', ref]);

@@ -112,20 +112,6 @@ export function k3sGoBuilds(goVersion: string): GoBuild[] {
 }
 
 /**
- * The images k3s v1.32.0 runs by default (its scripts/airgap/image-list.txt), less Traefik and
- * klipper-helm (kubelab deploys Traefik from its own manifests; pass that image's tag too) and
- * rancher/klipper-lb:v0.4.9 (ServiceLB's svclb pods, needed only for LoadBalancer Services:
- * pass it too once it is forged). docker.io/ is implied.
- */
-export const K3S_DEFAULT_IMAGES = [
-  'rancher/mirrored-pause:3.6',
-  'rancher/mirrored-coredns-coredns:1.12.0',
-  'rancher/mirrored-metrics-server:v0.7.2',
-  'rancher/local-path-provisioner:v0.0.30',
-  'rancher/mirrored-library-busybox:1.36.1',
-] as const;
-
-/**
  * What kubelab's node image carries: the images of the k3s add-ons kubelab keeps (forged by the
  * add-on and helper items, which must run first) and kubelab's own Traefik, applied by k3s servers.
  */

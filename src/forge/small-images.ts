@@ -247,6 +247,3 @@ export const busyboxImage: HelperImage = {
     };
   },
 };
-
-export const pauseImageItem = (): ForgeItem => helperItem(pauseImage);
-export const busyboxImageItem = (): ForgeItem => helperItem(busyboxImage);

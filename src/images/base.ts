@@ -157,10 +157,6 @@ export function pythonBaseTag(): string {
   return recipeTag(pythonBaseRecipe);
 }
 
-export function nginxBaseTag(): string {
-  return recipeTag(nginxBaseRecipe);
-}
-
 /**
  * Builds the recipe's image unless a local image with its tag carries the same recipe hash.
  * The debootstrap dir is removed in all cases (success, failure, abort).
