@@ -46,3 +46,16 @@ export async function ensureMachineRegistry(k3d: string, image: string, options:
   await waitForLog(MACHINE_REGISTRY_CONTAINER, /listening on/, { timeoutMs: 30_000, signal: options.signal });
   return registryAt(found.port);
 }
+
+/**
+ * Removes the machine registry and what it stored (its container, its volumes): `kubelab down
+ * --registry`. Returns false when there was none. Clusters made through it can no longer pull.
+ */
+export async function removeMachineRegistry(options: { signal?: AbortSignal } = {}): Promise<boolean> {
+  const found = await runAllowingFailure('docker', ['inspect', '--format', '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}', MACHINE_REGISTRY_CONTAINER], options);
+  if (found.exitCode !== 0) return false;
+  await run('docker', ['rm', '--force', '--volumes', MACHINE_REGISTRY_CONTAINER], { ...options, ownProcessGroup: true });
+  const volumes = found.stdout.split(' ').filter(Boolean);
+  if (volumes.length > 0) await runAllowingFailure('docker', ['volume', 'rm', ...volumes], { ...options, ownProcessGroup: true });
+  return true;
+}

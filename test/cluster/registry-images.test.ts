@@ -4,7 +4,7 @@
  * node that runs the app's pod; the k3s add-ons (pause, CoreDNS, Traefik, ...) are pulled through
  * the registry's docker.io mirror by the nodes that run them, none imported from an airgap tarball.
  * After `kubelab down` the cluster is gone and the registry is still there, for the next cluster
- * (the test removes it at the end if it made it). On kind the same registry joins kubelab's kind
+ * (`kubelab down --registry` removes it at the end, with its volumes). On kind the same registry joins kubelab's kind
  * network and the app image is again pulled only by the node that runs its pod (kind's add-ons stay
  * in its node image); the registry leaves the network with the last kind cluster.
  */
@@ -128,4 +128,14 @@ describe('lesson 1 with its images through the machine registry', () => {
     expect((await execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', '{{.Name}}'])).stdout).toBe('');
     expect((await execa('docker', ['inspect', '--format', '{{.State.Running}}', MACHINE_REGISTRY_CONTAINER])).stdout).toBe('true');
   }, 15 * MINUTE);
+
+  test('down --registry removes the registry and its volumes; asked again, it says there is none', async () => {
+    const mounts = (await execa('docker', ['inspect', '--format', '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}', MACHINE_REGISTRY_CONTAINER])).stdout.split(' ').filter(Boolean);
+    const result = await kubelab(['down', '--registry']);
+    expect(result.all).toBe(`removed registry ${MACHINE_REGISTRY_CONTAINER}`);
+    expect(result.exitCode).toBe(0);
+    expect((await execa('docker', ['inspect', MACHINE_REGISTRY_CONTAINER], { reject: false })).exitCode).not.toBe(0);
+    for (const volume of mounts) expect((await execa('docker', ['volume', 'inspect', volume], { reject: false })).exitCode).not.toBe(0);
+    expect((await kubelab(['down', '--registry'])).all).toBe(`no registry ${MACHINE_REGISTRY_CONTAINER}: nothing to remove`);
+  }, 2 * MINUTE);
 });

@@ -63,7 +63,7 @@ describe('bad input: one line naming the culprit, exit 2, nothing left behind', 
     [['run', 'lesson-1', '--name', 'Bad_Name'], /--name: "Bad_Name" is not a valid cluster name/],
     [['run', 'lesson-1', '--manifests', '/nonexistent/manifests'], /--manifests: \/nonexistent\/manifests does not exist/],
     [['verify', 'lesson-1', '--kubeconfig', '/nonexistent/kubeconfig'], /--kubeconfig: \/nonexistent\/kubeconfig does not exist/],
-    [['down'], /down: name a lesson or pass --all/],
+    [['down'], /down: name a lesson, or pass --all or --registry/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('kubelab %j', async (args, message) => {
     const before = await leftovers();

@@ -1,9 +1,10 @@
 import { Option, type Command } from 'commander';
 import { removeKubeconfig } from '../../cluster/kubeconfig-file.js';
 import { deleteCluster } from '../../cluster/teardown.js';
+import { MACHINE_REGISTRY_CONTAINER, removeMachineRegistry } from '../../cluster/machine-registry.js';
 import { PROVIDERS, providerFor } from '../../cluster/registry.js';
 import { EnvironmentError, InputError } from '../../errors.js';
-import { claimHolder } from '../../lab/cluster-claim.js';
+import { allClaims, claimHolder } from '../../lab/cluster-claim.js';
 import { lessonIds, loadLesson } from '../../lab/catalog.js';
 import type { CommandContext } from '../command-context.js';
 import { clusterSpecFor, companionSpecsFor } from '../../lab/lesson-clusters.js';
@@ -16,9 +17,10 @@ export function downCommand(program: Command, { signal }: CommandContext): void 
     .addOption(new Option('--provider <name>', 'provider').choices([...PROVIDERS]))
     .option('--name <cluster>', 'cluster name')
     .option('--force', 'delete even a cluster a live kubelab run is using (that run then fails)')
+    .option('--registry', `also remove kubelab's machine registry (${MACHINE_REGISTRY_CONTAINER}) and the images pushed to it; alone, only that`)
     .action(async (id: string | undefined, flags) => {
-      if (!id && !flags.all) throw new InputError('down: name a lesson or pass --all');
-      const ids = flags.all ? await lessonIds() : [id!];
+      if (!id && !flags.all && !flags.registry) throw new InputError('down: name a lesson, or pass --all or --registry');
+      const ids = flags.all ? await lessonIds() : id ? [id] : [];
       // A lesson runs on either provider (--provider): --all looks on each one that is available.
       const providers = flags.all && !flags.provider ? PROVIDERS : [undefined];
       const targets = [];
@@ -44,7 +46,21 @@ export function downCommand(program: Command, { signal }: CommandContext): void 
           process.stdout.write(`deleted ${cluster.provider} cluster ${cluster.name}\n`);
         }
       }
+      if (flags.registry) await downRegistry(Boolean(flags.force), signal);
     });
+}
+
+/** The machine registry, unless a live run may be pulling through it. */
+async function downRegistry(force: boolean, signal: AbortSignal): Promise<void> {
+  const live = (await Promise.all((await allClaims()).map((claim) => claimHolder(claim.cluster)))).filter((claim) => claim !== undefined);
+  if (live.length > 0 && !force) {
+    throw new EnvironmentError(
+      `${MACHINE_REGISTRY_CONTAINER} not removed: live kubelab runs may pull through it (${live.map((h) => `pid ${h.pid}, \`kubelab ${h.command}\``).join(', ')})`,
+      'wait for them to end, or kubelab down --registry --force',
+    );
+  }
+  const removed = await removeMachineRegistry({ signal });
+  process.stdout.write(removed ? `removed registry ${MACHINE_REGISTRY_CONTAINER}\n` : `no registry ${MACHINE_REGISTRY_CONTAINER}: nothing to remove\n`);
 }
 
 /** A cluster a live run is using is not deleted under it: nothing is deleted, and the runs are named. */
