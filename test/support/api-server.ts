@@ -19,12 +19,29 @@ export interface ApiServer {
   restart(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+async function listenOn(port: number): Promise<ReturnType<typeof createServer> | undefined> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * A loopback port P with P+1 free too: k3s serves its supervisor on the --https-listen-port and the
+ * API server itself on the port after it (CI saw a k3s exit binding P+1, which something else held).
+ */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const first = (await listenOn(0))!;
+    const { port } = first.address() as { port: number };
+    const second = await listenOn(port + 1);
+    await new Promise((resolve) => first.close(resolve));
+    if (second) {
+      await new Promise((resolve) => second.close(resolve));
+      return port;
+    }
+  }
 }
 
 /** The k3s binary: KUBELAB_TEST_K3S, else /bin/k3s copied out of the forged node image. */
@@ -54,7 +71,7 @@ export async function startApiServer(image: string): Promise<ApiServer> {
   };
   try {
     const k3s = await k3sBinary(dir, image);
-    const port = await freePort();
+    let port = await freePortPair();
     // Same port and data dir each time: a restart is the same API server coming back.
     const launch = async () => {
       child = execa(k3s, [
@@ -78,7 +95,14 @@ export async function startApiServer(image: string): Promise<ApiServer> {
         child!.on('exit', (code) => done(new Error(`k3s exited with ${code}: ${tail}`)));
       });
     };
-    await launch();
+    // Between the port check and k3s binding it another process can take a port (tests run side by
+    // side): a first start that lost that race tries again on other ports.
+    for (let attempt = 1; ; attempt += 1) {
+      const started = await launch().then(() => undefined, (error: Error) => error);
+      if (!started) break;
+      if (attempt === 3 || !/address already in use/.test(started.message)) throw started;
+      port = await freePortPair();
+    }
     return {
       kubeconfig,
       context: 'default',
