@@ -6,7 +6,8 @@ export async function clusterLeftovers(cluster: string): Promise<string[]> {
   const listings = await Promise.all([
     execa('docker', ['ps', '-a', ...filter, '--format', 'container {{.Names}}']),
     execa('docker', ['volume', 'ls', ...filter, '--format', 'volume {{.Name}}']),
-    execa('docker', ['network', 'ls', ...filter, '--format', 'network {{.Name}}']),
+    // k3d labels its networks app=k3d only, not with the cluster: found by name.
+    execa('docker', ['network', 'ls', '--filter', `name=^k3d-${cluster}$`, '--format', 'network {{.Name}}']),
   ]);
   return listings.flatMap((r) => r.stdout.split('\n').filter(Boolean));
 }

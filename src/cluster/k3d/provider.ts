@@ -100,6 +100,26 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
 
   async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
     await run(this.k3d(), ['cluster', 'delete', name], { signal: options.signal, onLine: options.onLine, ownProcessGroup: true });
+    await this.removeLeftNetwork(name, options);
+  }
+
+  /**
+   * The cluster's network, when a delete cut short (the daemon restarting) removed the nodes and k3d
+   * then found no cluster to delete it with. The machine registry is detached from it first; a
+   * network some other container still uses is left alone.
+   */
+  private async removeLeftNetwork(name: string, options: ProviderCallOptions): Promise<void> {
+    const network = `k3d-${name}`;
+    const members = await runAllowingFailure('docker', ['network', 'inspect', network, '--format', '{{range .Containers}}{{.Name}} {{end}}'], { ownProcessGroup: true });
+    if (members.exitCode !== 0) return;
+    const others = members.stdout.split(' ').filter((member) => member && member !== MACHINE_REGISTRY_CONTAINER);
+    if (others.length > 0) return;
+    if (members.stdout.includes(MACHINE_REGISTRY_CONTAINER)) {
+      await runAllowingFailure('docker', ['network', 'disconnect', '--force', network, MACHINE_REGISTRY_CONTAINER], { ownProcessGroup: true });
+    }
+    const removed = await runAllowingFailure('docker', ['network', 'rm', network], { ownProcessGroup: true });
+    if (removed.exitCode !== 0 && !/not found/i.test(removed.stderr)) throw new Error(`docker network rm ${network}: ${removed.stderr.trim()}`);
+    options.onLine?.(`removed network ${network}, which k3d left`);
   }
 
   async list(options?: ProviderCallOptions): Promise<ClusterSummary[]> {
