@@ -5,8 +5,9 @@
  *   `kind create cluster --config (2 nodes) --image ... --wait 10m`, then a Node watch;
  * - kubelab: provisionCluster (port checks, the node image's forge status, the provider's config,
  *   create, a kubeconfig in kubelab's state dir), then the same watch.
- * Rounds alternate (bare, kubelab, bare, kubelab...) so that the machine's drift hits both alike.
- *   npm run bench:provision [-- --provider k3d|kind|both] [--rounds 2]
+ * Rounds alternate which side goes first (bare then kubelab, kubelab then bare, ...) so that the
+ * machine's drift hits both alike; medians of an even count average the middle two.
+ *   npm run bench:provision [-- --provider k3d|kind|both] [--rounds 4]
  * Goal: kubelab's overhead over the bare CLI at most 5%.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +28,7 @@ import { provisionCluster } from '../src/lab/provision.js';
 import { CleanupStack } from '../src/util/cleanup.js';
 import { run } from '../src/util/exec.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '2' }, provider: { type: 'string', default: 'both' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, provider: { type: 'string', default: 'both' } } });
 const rounds = Number(values.rounds);
 const providers: ProviderName[] = values.provider === 'both' ? ['k3d', 'kind'] : [values.provider as ProviderName];
 const signal = new AbortController().signal;
@@ -89,13 +90,24 @@ async function throughKubelab(provider: ProviderName): Promise<number> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** The middle value; with an even count, the mean of the two middle ones (not the larger, which favours neither side). */
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 for (const provider of providers) {
   const bareTimes: number[] = [];
   const kubelabTimes: number[] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    bareTimes.push(await bare(provider));
-    kubelabTimes.push(await throughKubelab(provider));
+    // Which side goes first alternates: a create right after a delete pays for the delete's aftermath.
+    if (round % 2 === 1) {
+      bareTimes.push(await bare(provider));
+      kubelabTimes.push(await throughKubelab(provider));
+    } else {
+      kubelabTimes.push(await throughKubelab(provider));
+      bareTimes.push(await bare(provider));
+    }
     console.log(`${provider} round ${round}: bare ${(bareTimes.at(-1)! / 1000).toFixed(1)} s, through kubelab ${(kubelabTimes.at(-1)! / 1000).toFixed(1)} s`);
   }
   const ratio = median(kubelabTimes) / median(bareTimes);
