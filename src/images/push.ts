@@ -52,32 +52,35 @@ export function pushTarget(image: string, registry: string): string {
   return `${registry}/kubelab/${segments.join('/')}:${tag ?? 'latest'}`;
 }
 
+type PushOptions = { signal?: AbortSignal; onLine?: (line: string) => void };
+
 /**
- * Pushes each local image and returns, per image, the reference by digest the cluster should use.
- * The extra tag docker push needs is removed again, however the push ends.
+ * Pushes local image `image` as `target` (a tag docker push needs, removed again however the push
+ * ends) and returns the pushed reference by digest, as this machine names the registry.
  */
-export async function pushImages(
-  images: string[],
-  registry: string,
-  options: { signal?: AbortSignal; onLine?: (line: string) => void; pullAs?: string } = {},
-): Promise<Map<string, string>> {
+async function pushAs(image: string, target: string, options: PushOptions): Promise<string> {
+  await tagImage(image, target);
+  try {
+    await run(DOCKER, ['push', target], { signal: options.signal, onLine: options.onLine });
+    const digests = JSON.parse((await run(DOCKER, ['image', 'inspect', '--format', '{{json .RepoDigests}}', target])).stdout) as string[];
+    const repository = splitImage(target).repository;
+    const byDigest = digests.find((ref) => ref.startsWith(`${repository}@`));
+    if (!byDigest) throw new Error(`docker push ${target} succeeded but docker reports no digest for ${repository} (RepoDigests: ${digests.join(', ') || 'none'})`);
+    return byDigest;
+  } finally {
+    await removeImage(target);
+  }
+}
+
+/** Pushes each local image and returns, per image, the reference by digest the cluster should use. */
+export async function pushImages(images: string[], registry: string, options: PushOptions & { pullAs?: string } = {}): Promise<Map<string, string>> {
   const pushed = new Map<string, string>();
   for (const image of images) {
-    const target = pushTarget(image, registry);
-    await tagImage(image, target);
-    try {
-      await run(DOCKER, ['push', target], { signal: options.signal, onLine: options.onLine });
-      const digests = JSON.parse((await run(DOCKER, ['image', 'inspect', '--format', '{{json .RepoDigests}}', target])).stdout) as string[];
-      const repository = splitImage(target).repository;
-      const byDigest = digests.find((ref) => ref.startsWith(`${repository}@`));
-      if (!byDigest) throw new Error(`docker push ${target} succeeded but docker reports no digest for ${repository} (RepoDigests: ${digests.join(', ') || 'none'})`);
-      // The nodes may name the registry otherwise than this machine does (k3d-kubelab-registry:PORT for 127.0.0.1:PORT).
-      const ref = options.pullAs ? `${options.pullAs}${byDigest.slice(registry.length)}` : byDigest;
-      pushed.set(image, ref);
-      options.onLine?.(`${image}: pushed as ${ref}`);
-    } finally {
-      await removeImage(target);
-    }
+    const byDigest = await pushAs(image, pushTarget(image, registry), options);
+    // The nodes may name the registry otherwise than this machine does (k3d-kubelab-registry:PORT for 127.0.0.1:PORT).
+    const ref = options.pullAs ? `${options.pullAs}${byDigest.slice(registry.length)}` : byDigest;
+    pushed.set(image, ref);
+    options.onLine?.(`${image}: pushed as ${ref}`);
   }
   return pushed;
 }
@@ -85,22 +88,8 @@ export async function pushImages(
 /**
  * Pushes local images under Docker Hub names (`rancher/mirrored-pause:3.6`, `nginx` as
  * `library/nginx`), for a registry that mirrors docker.io to nodes. Layers the registry has are not
- * sent again; the tags docker push needs are removed again.
+ * sent again.
  */
-export async function mirrorImages(
-  images: ReadonlyArray<{ local: string; name: string }>,
-  registry: string,
-  options: { signal?: AbortSignal; onLine?: (line: string) => void } = {},
-): Promise<void> {
-  await Promise.all(
-    images.map(async ({ local, name }) => {
-      const target = `${registry}/${canonicalImage(name)}`;
-      await tagImage(local, target);
-      try {
-        await run(DOCKER, ['push', target], { signal: options.signal, onLine: options.onLine });
-      } finally {
-        await removeImage(target);
-      }
-    }),
-  );
+export async function mirrorImages(images: ReadonlyArray<{ local: string; name: string }>, registry: string, options: PushOptions = {}): Promise<void> {
+  await Promise.all(images.map(({ local, name }) => pushAs(local, `${registry}/${canonicalImage(name)}`, options)));
 }

@@ -66,7 +66,7 @@ export async function provisionCluster(
  * The provider's machine registry, running; for providers whose nodes pull their add-ons through it
  * (k3d), holding the k3s add-on images (pause, CoreDNS, Traefik, ...) under their Docker Hub names.
  */
-export async function startNodeRegistry(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<NodeRegistry> {
+async function startNodeRegistry(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<NodeRegistry> {
   if (!provider.startRegistry) throw new Error(`${provider.name} has no node registry`); // refused with the flag (lesson-clusters.ts)
   const addonTags = provider.addonsViaRegistry ? K3S_AIRGAP_IMAGES : [];
   const [registryImage, ...addons] = await obtainImages([REGISTRY_IMAGE, ...addonTags].map((tag) => imageNeed(tag)), 'the node registry', {
