@@ -2,15 +2,14 @@ import { join } from 'node:path';
 import { inspectImage } from '../docker/engine.js';
 import { COURSE_BASE_IMAGE, COURSE_NGINX_IMAGE, ensureDebianImage, nginxBaseRecipe, pythonBaseRecipe, recipeTag, type DebianImageRecipe } from '../images/base.js';
 import { UPSTREAM_K3S_IMAGE, upstreamK3sCaveat } from '../images/upstream-k3s.js';
-import { ADDON_IMAGE_TAGS, addonItems, TRAEFIK_MANIFEST } from './addons.js';
+import { addonItems } from './addons.js';
 import { ensureGoTool, goToolSource, goToolStatus, type GoTool } from './go-tool.js';
 import { toolsDir } from '../util/paths.js';
 import { helperImageItems } from './k3d-helpers.js';
-import { k3sNodeImageItem } from './k3s.js';
+import { k3sNodeImageItem, KUBELAB_K3S_NODE_INPUTS } from './k3s.js';
 import { kindImageItems } from './kind/images.js';
 import { kindNodeImageItem } from './kind/node-image.js';
 import { registryImageItem } from './registry-image.js';
-import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import { DEFAULT_FORGE_JOBS, ForgeQueue } from './queue.js';
 import type { ForgeItem, ForgeOptions, ForgeStatus } from './types.js';
 
@@ -66,9 +65,6 @@ function debianImageItem(name: string, recipe: DebianImageRecipe, upstream: stri
   };
 }
 
-/** Everything k3s imports at boot, carried into the node image as an airgap tarball. */
-export const K3S_AIRGAP_IMAGES: readonly string[] = [PAUSE_IMAGE, BUSYBOX_IMAGE, ...ADDON_IMAGE_TAGS];
-
 /**
  * In build order: tools, the lesson bases, the images k3s and k3d run (and k3d's registry), and
  * last the node images, which carry the images before them.
@@ -83,8 +79,8 @@ export function forgeItems(): ForgeItem[] {
     ...addonItems(),
     registryImageItem(),
     {
-      ...k3sNodeImageItem({ airgapImages: K3S_AIRGAP_IMAGES, serverManifests: [TRAEFIK_MANIFEST] }),
-      needs: K3S_AIRGAP_IMAGES,
+      ...k3sNodeImageItem(),
+      needs: KUBELAB_K3S_NODE_INPUTS.airgapImages,
       upstream: [UPSTREAM_K3S_IMAGE],
       pullCaveat: upstreamK3sCaveat,
     },

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../util/exec.js';
 import { forgeCacheDir, packageRoot } from '../util/paths.js';
 import { buildGoModule, goBuildSource, type GoBuild } from './go-build.js';
 import { goBuildIdentity } from './go-tool.js';
@@ -11,7 +10,10 @@ import {
   busyboxImage,
   pauseImage,
   busyboxRootFiles,
+  buildLocalGoProgram,
   cachedFile,
+  klipperLbImage,
+  localGoSourceHash,
   helperItem,
   identityHash,
   type HelperImage,
@@ -43,23 +45,6 @@ export const K3D_PROXY_IMAGE = `ghcr.io/k3d-io/k3d-proxy:${K3D_HELPER_VERSION}`;
  * docker: `noop`, and `save-image -d DEST IMAGE...` through the mounted docker socket, which
  * `k3d image import` (default mode) needs.
  */
-const K3D_TOOLS_SOURCE = join(packageRoot(), 'forge', 'k3d-tools');
-const k3dToolsSourceHash = () =>
-  identityHash(['go.mod', 'main.go'].map((file) => readFileSync(join(K3D_TOOLS_SOURCE, file), 'utf8')).join('\0'));
-
-/** The stand-in as a static binary, cached by its source. */
-async function buildK3dToolsBinary(options: ForgeOptions = {}): Promise<string> {
-  const out = join(forgeCacheDir(), `k3d-tools-${k3dToolsSourceHash().slice(0, 12)}`);
-  return cachedFile(out, async (temp) => {
-    options.onLine?.('go build forge/k3d-tools (static, standard library only)');
-    await run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', temp, '.'], {
-      cwd: K3D_TOOLS_SOURCE,
-      env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOWORK: 'off' },
-      signal: options.signal,
-    });
-  });
-}
-
 const busyboxPart = 'debian bookworm busybox-static in scratch';
 
 export const k3dToolsImage: HelperImage = {
@@ -68,17 +53,17 @@ export const k3dToolsImage: HelperImage = {
   sources: `${busyboxPart} + kubelab's k3d-tools stand-in (forge/k3d-tools: noop, save-image); k3d's tools module is not served by the Go proxy`,
   estimateSeconds: 60,
   get identity() {
-    return `k3d-tools stand-in ${k3dToolsSourceHash()}; ${busyboxPart}`;
+    return `k3d-tools stand-in ${localGoSourceHash('k3d-tools')}; ${busyboxPart}`;
   },
   async recipe(options) {
-    const [busybox, tools] = await Promise.all([busyboxFiles(options), buildK3dToolsBinary(options)]);
+    const [busybox, tools] = await Promise.all([busyboxFiles(options), buildLocalGoProgram('k3d-tools', options)]);
     const root = busyboxRootFiles(busybox);
     return {
       repository: 'kubelab/k3d-tools',
       suite: 'bookworm',
       variant: 'scratch',
       packages: [],
-      files: [...root.files, { path: '/app/k3d-tools', source: { file: tools, identity: k3dToolsSourceHash() }, mode: 0o755 }],
+      files: [...root.files, { path: '/app/k3d-tools', source: { file: tools, identity: localGoSourceHash('k3d-tools') }, mode: 0o755 }],
       symlinks: root.symlinks,
       changes: [PATH_ENV, 'WORKDIR /app', 'ENTRYPOINT ["/app/k3d-tools"]'],
     };
@@ -323,5 +308,5 @@ export const k3dProxyImageItem = (): ForgeItem => helperItem(k3dProxyImage);
 
 /** All four helper images, smallest first (tools and busybox share the busybox binary). */
 export function helperImageItems(): ForgeItem[] {
-  return [helperItem(pauseImage), helperItem(busyboxImage), k3dToolsImageItem(), k3dProxyImageItem()];
+  return [helperItem(pauseImage), helperItem(busyboxImage), helperItem(klipperLbImage), k3dToolsImageItem(), k3dProxyImageItem()];
 }

@@ -9,7 +9,7 @@ import { forgeCacheDir, packageRoot } from '../util/paths.js';
 import { COREDNS_IMAGE, LOCAL_PATH_IMAGE, METRICS_SERVER_IMAGE, TRAEFIK_IMAGE, TRAEFIK_MANIFEST } from './addons.js';
 import type { GoBuild } from './go-build.js';
 import { ensureGoBinaryNoted, goBuildIdentity } from './go-tool.js';
-import { BUSYBOX_IMAGE, PAUSE_IMAGE } from './small-images.js';
+import { BUSYBOX_IMAGE, KLIPPER_LB_IMAGE, PAUSE_IMAGE } from './small-images.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
 import { makeTempDir } from '../util/temp.js';
 
@@ -116,7 +116,7 @@ export function k3sGoBuilds(goVersion: string): GoBuild[] {
  * add-on and helper items, which must run first) and kubelab's own Traefik, applied by k3s servers.
  */
 export const KUBELAB_K3S_NODE_INPUTS: { airgapImages: readonly string[]; serverManifests: readonly string[] } = {
-  airgapImages: [PAUSE_IMAGE, BUSYBOX_IMAGE, COREDNS_IMAGE, METRICS_SERVER_IMAGE, LOCAL_PATH_IMAGE, TRAEFIK_IMAGE],
+  airgapImages: [PAUSE_IMAGE, BUSYBOX_IMAGE, KLIPPER_LB_IMAGE, COREDNS_IMAGE, METRICS_SERVER_IMAGE, LOCAL_PATH_IMAGE, TRAEFIK_IMAGE],
   serverManifests: [TRAEFIK_MANIFEST],
 };
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
@@ -7,7 +7,7 @@ import { inspectImage, removeContainer, tagImage } from '../docker/engine.js';
 import { ensureDebianImage, recipeTag, type DebianImageRecipe, type RecipeFile } from '../images/base.js';
 import { exclusive } from '../util/exclusive.js';
 import { run, runAllowingFailure } from '../util/exec.js';
-import { forgeCacheDir } from '../util/paths.js';
+import { forgeCacheDir, packageRoot } from '../util/paths.js';
 import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.js';
 
 /**
@@ -22,6 +22,8 @@ import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from './types.
 export const PAUSE_IMAGE = 'rancher/mirrored-pause:3.6';
 /** local-path-provisioner's helper pod image in k3s v1.32.0 (its ConfigMap `helperPod.yaml`). */
 export const BUSYBOX_IMAGE = 'rancher/mirrored-library-busybox:1.36.1';
+/** The image k3s v1.32.0's service load balancer runs in its svclb pods (servicelb.go DefaultLBImage). */
+export const KLIPPER_LB_IMAGE = 'rancher/klipper-lb:v0.4.9';
 
 /** Kubernetes release whose build/pause/linux/pause.c is compiled. */
 export const PAUSE_SOURCE_MODULE = 'k8s.io/kubernetes';
@@ -102,6 +104,29 @@ export function cachedFile(path: string, make: (temp: string) => Promise<void>):
       await rm(temp, { force: true });
     }
     return path;
+  });
+}
+
+/**
+ * kubelab's own Go programs, each a module in the repository's forge/<name> (go.mod, go.sum, *.go),
+ * standing in for images whose sources the Go proxy does not serve or whose base cannot be built.
+ */
+export function localGoSourceHash(name: string): string {
+  const dir = join(packageRoot(), 'forge', name);
+  const files = readdirSync(dir).filter((file) => /^go\.(mod|sum)$|\.go$/.test(file)).sort();
+  return identityHash(files.map((file) => readFileSync(join(dir, file), 'utf8')).join('\0'));
+}
+
+/** A static build of forge/<name>, cached by its source. */
+export async function buildLocalGoProgram(name: string, options: ForgeOptions = {}): Promise<string> {
+  const out = join(forgeCacheDir(), `${name}-${localGoSourceHash(name).slice(0, 12)}`);
+  return cachedFile(out, async (temp) => {
+    options.onLine?.(`go build forge/${name} (static)`);
+    await run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', temp, '.'], {
+      cwd: join(packageRoot(), 'forge', name),
+      env: { CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOWORK: 'off' },
+      signal: options.signal,
+    });
   });
 }
 
@@ -244,6 +269,35 @@ export const busyboxImage: HelperImage = {
       files: root.files,
       symlinks: root.symlinks,
       changes: [PATH_ENV, 'CMD ["sh"]'],
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// klipper-lb
+
+/**
+ * What k3s's servicelb runs for each LoadBalancer Service: upstream an Alpine image whose script
+ * programs iptables. kubelab's stand-in (forge/klipper-lb) takes the same environment and writes
+ * the same NAT with nftables through netlink, one static binary in scratch.
+ */
+export const klipperLbImage: HelperImage = {
+  name: 'klipper-lb image',
+  tag: KLIPPER_LB_IMAGE,
+  sources: "kubelab's klipper-lb stand-in (forge/klipper-lb: DNAT and masquerade with nftables), static in scratch",
+  estimateSeconds: 60,
+  get identity() {
+    return `klipper-lb stand-in ${localGoSourceHash('klipper-lb')}`;
+  },
+  async recipe(options) {
+    const binary = await buildLocalGoProgram('klipper-lb', options);
+    return {
+      repository: 'kubelab/klipper-lb',
+      suite: 'bookworm',
+      variant: 'scratch',
+      packages: [],
+      files: [{ path: '/usr/bin/entry', source: { file: binary, identity: localGoSourceHash('klipper-lb') }, mode: 0o755 }],
+      changes: ['ENTRYPOINT ["/usr/bin/entry"]'],
     };
   },
 };

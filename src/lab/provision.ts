@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import type { ClusterProvider, ProviderCallOptions } from '../cluster/provider.js';
 import { assertPortsFree } from '../cluster/ports.js';
 import { clusterMismatches, hostPortsOf, type ClusterSpec, type NodeRegistry } from '../cluster/spec.js';
-import { K3S_AIRGAP_IMAGES } from '../forge/catalog.js';
+import { KUBELAB_K3S_NODE_INPUTS } from '../forge/k3s.js';
 import { REGISTRY_IMAGE } from '../forge/registry-image.js';
 import { mirrorImages } from '../images/push.js';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
@@ -68,7 +68,7 @@ export async function provisionCluster(
  */
 async function startNodeRegistry(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<NodeRegistry> {
   if (!provider.startRegistry) throw new Error(`${provider.name} has no node registry`); // refused with the flag (lesson-clusters.ts)
-  const addonTags = provider.addonsViaRegistry ? K3S_AIRGAP_IMAGES : [];
+  const addonTags = provider.addonsViaRegistry ? KUBELAB_K3S_NODE_INPUTS.airgapImages : [];
   const [registryImage, ...addons] = await obtainImages([REGISTRY_IMAGE, ...addonTags].map((tag) => imageNeed(tag)), 'the node registry', {
     ...options,
     pull: options.pull ?? DEFAULT_PULL_POLICY,

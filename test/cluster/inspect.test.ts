@@ -156,10 +156,10 @@ describe('kubelab inspect on a real k3s cluster with embedded etcd', () => {
     expect(report.health.readyz.checks.map(healthLine)).toEqual(expect.arrayContaining(['[+]ping ok', '[+]etcd ok']));
   });
 
-  test("Traefik is the default IngressClass, served by kubelab's DaemonSet; kube-proxy uses k3s's default mode", () => {
+  test("Traefik is the default IngressClass, served by kubelab's Deployment; kube-proxy uses k3s's default mode", () => {
     expect(report.ingress.classes).toContainEqual({ name: 'traefik', controller: 'traefik.io/ingress-controller', isDefault: true });
     expect(report.ingress.controllers).toContainEqual(
-      expect.objectContaining({ kind: 'DaemonSet', namespace: 'kube-system', name: 'traefik', images: ['rancher/mirrored-library-traefik:3.5.3'] }),
+      expect.objectContaining({ kind: 'Deployment', namespace: 'kube-system', name: 'traefik', images: ['rancher/mirrored-library-traefik:3.5.3'] }),
     );
     expect(report.kubeProxy).toEqual([{ node: SERVER_NODE, mode: 'iptables', learnedFrom: expect.stringMatching(/^k3s default: /) }]);
   });

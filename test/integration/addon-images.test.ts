@@ -228,36 +228,37 @@ describe('traefik', () => {
 });
 
 describe('traefik manifest', () => {
-  test('deploys the built image as a hostPort-80 DaemonSet with a default IngressClass', async () => {
+  test('deploys the built image as one pod behind a LoadBalancer Service (as k3s packages it), with a default IngressClass', async () => {
     expect(TRAEFIK_MANIFEST).toMatch(/forge\/manifests\/kubelab-traefik\.yaml$/);
     const docs = parseAllDocuments(await readFile(TRAEFIK_MANIFEST, 'utf8')).map((d) => d.toJS() as Record<string, any>);
     const kinds = docs.map((d) => `${d.kind}/${d.metadata.name}`);
-    expect(kinds).toEqual(expect.arrayContaining(['ServiceAccount/traefik', 'ClusterRole/kubelab-traefik', 'ClusterRoleBinding/kubelab-traefik', 'IngressClass/traefik', 'DaemonSet/traefik', 'Service/traefik']));
+    expect(kinds).toEqual(expect.arrayContaining(['ServiceAccount/traefik', 'ClusterRole/kubelab-traefik', 'ClusterRoleBinding/kubelab-traefik', 'IngressClass/traefik', 'Deployment/traefik', 'Service/traefik']));
     const ingressClass = docs.find((d) => d.kind === 'IngressClass')!;
     expect(ingressClass.metadata.annotations['ingressclass.kubernetes.io/is-default-class']).toBe('true');
-    const ds = docs.find((d) => d.kind === 'DaemonSet')!;
-    expect(ds.metadata.namespace).toBe('kube-system');
-    expect(ds.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('traefik');
-    const container = ds.spec.template.spec.containers[0];
+    const deployment = docs.find((d) => d.kind === 'Deployment')!;
+    expect(deployment.metadata.namespace).toBe('kube-system');
+    expect(deployment.spec.replicas).toBe(1);
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/name']).toBe('traefik');
+    const container = deployment.spec.template.spec.containers[0];
     expect(container.image).toBe(TRAEFIK_IMAGE);
     expect(container.imagePullPolicy).toBe('IfNotPresent');
-    expect(container.ports).toEqual(expect.arrayContaining([expect.objectContaining({ containerPort: 80, hostPort: 80 })]));
-    expect(container.args).toEqual(expect.arrayContaining(['--providers.kubernetesingress=true', '--entryPoints.web.address=:80/tcp']));
-    expect(container.args.some((a: string) => a.startsWith('--providers.kubernetesingress.ingressendpoint.'))).toBe(true);
+    // servicelb's svclb pods hold the nodes' ports 80 and 443: Traefik itself holds none.
+    expect(container.ports.filter((p: { hostPort?: number }) => p.hostPort)).toEqual([]);
+    expect(container.args).toEqual(expect.arrayContaining(['--providers.kubernetesingress=true', '--entryPoints.web.address=:80/tcp', '--providers.kubernetesingress.ingressendpoint.publishedservice=kube-system/traefik']));
+    const service = docs.find((d) => d.kind === 'Service')!;
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(service.spec.ports.map((p: { port: number }) => p.port)).toEqual([80, 443]);
     const role = docs.find((d) => d.kind === 'ClusterRole')!;
     const resources = role.rules.flatMap((r: { resources: string[] }) => r.resources);
     for (const r of ['ingresses', 'ingressclasses', 'services', 'endpointslices', 'secrets', 'nodes', 'ingresses/status']) expect(resources).toContain(r);
   });
 });
 
-/**
- * The manifest in a real single-node k3s from the forged node image (forged first when missing or
- * stale): Traefik from kubelab-traefik.yaml routes an Ingress through the node's port 80, and k3s's
- * own CoreDNS, metrics-server and local-path-provisioner run from the forged add-on images.
- */
 describe('in a k3s node', () => {
   let node: string | undefined;
   const kubectl = (args: string[], input?: string) => execa('docker', ['exec', '-i', node!, 'kubectl', ...args], { input, reject: false });
+  // servicelb names its DaemonSet svclb-<service>-<first 8 characters of the Service's uid>.
+  const traefikUid = async () => (await kubectl(['-n', 'kube-system', 'get', 'svc', 'traefik', '-o', 'jsonpath={.metadata.uid}'])).stdout.trim();
   const importImage = async (tag: string) => {
     const saved = execa('docker', ['save', tag], { buffer: { stdout: false } });
     await saved.pipe('docker', ['exec', '-i', node!, 'ctr', '-n', 'k8s.io', 'images', 'import', '-']);
@@ -270,7 +271,7 @@ describe('in a k3s node', () => {
     }
   };
 
-  test('Traefik from the manifest routes an Ingress on the node\'s port 80; the k3s add-ons run', async () => {
+  test('Traefik from the manifest routes an Ingress on the node\'s port 80 through servicelb; the k3s add-ons run', async () => {
     // The node image, and the add-on images it carries, as a cluster run would forge them.
     await forgeImages([FORGED_K3S_IMAGE, ...ADDON_IMAGE_TAGS]);
     const nginx = await ensureNginxBase();
@@ -287,11 +288,14 @@ describe('in a k3s node', () => {
     ].join('');
     await until('the app to apply', async () => (await kubectl(['apply', '-f', '-'], app)).exitCode === 0, MINUTE);
     await until('traefik and the app to roll out', async () => {
-      const ds = await kubectl(['-n', 'kube-system', 'rollout', 'status', 'ds/traefik', '--timeout=5s']);
+      const traefik = await kubectl(['-n', 'kube-system', 'rollout', 'status', 'deploy/traefik', '--timeout=5s']);
+      const svclb = await kubectl(['-n', 'kube-system', 'rollout', 'status', 'ds/svclb-traefik-' + (await traefikUid()).slice(0, 8), '--timeout=5s']);
       const web = await kubectl(['rollout', 'status', 'deploy/web', '--timeout=5s']);
-      return ds.exitCode === 0 && web.exitCode === 0;
+      return traefik.exitCode === 0 && svclb.exitCode === 0 && web.exitCode === 0;
     }, 3 * MINUTE);
-    await until('the Ingress address', async () => (await kubectl(['get', 'ingress', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])).stdout === '127.0.0.1', MINUTE);
+    // servicelb gives the Service the node's address, and Traefik publishes it on the Ingress.
+    const nodeIp = (await kubectl(['get', 'nodes', '-o', 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}'])).stdout.trim();
+    await until('the Ingress address', async () => (await kubectl(['get', 'ingress', 'web', '-o', 'jsonpath={.status.loadBalancer.ingress[0].ip}'])).stdout === nodeIp, MINUTE);
     const port = await publishedPort(node, 80);
     let response = { status: 0, body: '' };
     await until('the Ingress to route', async () => (response = await get(port, 'web.kubelab.test').catch(() => response)).status === 200, MINUTE);

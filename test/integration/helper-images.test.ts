@@ -1,6 +1,7 @@
 /**
- * The helper images k3s and k3d run (pause, busybox, k3d-tools, k3d-proxy), built locally and run
- * on the real docker: pause stays up and stops on SIGTERM, busybox runs `sh -c`, k3d-tools runs
+ * The helper images k3s and k3d run (pause, busybox, klipper-lb, k3d-tools, k3d-proxy), built
+ * locally and run on the real docker: pause stays up and stops on SIGTERM, busybox runs `sh -c`,
+ * klipper-lb forwards a port to a server with kernel NAT as an svclb pod does, k3d-tools runs
  * `noop`, k3d-proxy renders a k3d-like values.yaml with confd and forwards a port to a container.
  * Each is built afresh (forced) under test-only names, so that the tests run what this run built
  * while the forged images clusters use stay as they are.
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publishedPort, waitForLog } from '../../src/docker/engine.js';
 import { K3D_PROXY_IMAGE, K3D_TOOLS_IMAGE, helperImageItems, k3dProxyImage, k3dToolsImage } from '../../src/forge/k3d-helpers.js';
-import { BUSYBOX_IMAGE, PAUSE_IMAGE, busyboxImage, ensureHelperImage, helperStatus, pauseImage, type HelperImage } from '../../src/forge/small-images.js';
+import { BUSYBOX_IMAGE, KLIPPER_LB_IMAGE, PAUSE_IMAGE, busyboxImage, ensureHelperImage, helperStatus, klipperLbImage, pauseImage, type HelperImage } from '../../src/forge/small-images.js';
 import type { ForgeResult } from '../../src/forge/types.js';
 
 const MINUTE = 60_000;
@@ -31,7 +32,13 @@ function underTestNames(helper: HelperImage): HelperImage {
     recipe: async (options) => ({ ...(await helper.recipe(options)), repository: `kubelab-it/${slug}-recipe` }),
   };
 }
-const [pause, busybox, tools, proxy] = [pauseImage, busyboxImage, k3dToolsImage, k3dProxyImage].map(underTestNames) as [HelperImage, HelperImage, HelperImage, HelperImage];
+const [pause, busybox, klipperLb, tools, proxy] = [pauseImage, busyboxImage, klipperLbImage, k3dToolsImage, k3dProxyImage].map(underTestNames) as [
+  HelperImage,
+  HelperImage,
+  HelperImage,
+  HelperImage,
+  HelperImage,
+];
 const forced = new Map<HelperImage, ForgeResult>();
 
 const docker = (args: string[]) => execa('docker', args, { reject: false });
@@ -44,7 +51,7 @@ const state = async (container: string) => (await docker(['inspect', '--format',
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'kl-helper-test-'));
-  for (const helper of [pause, busybox, tools, proxy]) {
+  for (const helper of [pause, busybox, klipperLb, tools, proxy]) {
     // Forced: the tests claim a build, which a current image would otherwise skip (cached binaries are reused).
     const result = await ensureHelperImage(helper, { force: true });
     forced.set(helper, result);
@@ -65,7 +72,7 @@ afterAll(async () => {
 
 describe('forge items', () => {
   test('each helper image is built when forced, then found current and skipped', async () => {
-    expect([...forced.keys()].map((h) => h.name)).toEqual(['pause image', 'busybox image', 'k3d-tools image', 'k3d-proxy image']);
+    expect([...forced.keys()].map((h) => h.name)).toEqual(['pause image', 'busybox image', 'klipper-lb image', 'k3d-tools image', 'k3d-proxy image']);
     for (const [helper, result] of forced) {
       expect(result.skipped).toBe(false);
       expect(result.location).toBe(helper.tag);
@@ -80,7 +87,7 @@ describe('forge items', () => {
       expect((await item.status()).present).toBe(true);
     }
     const tags = await Promise.all(helperImageItems().map(async (i) => (await i.status()).location));
-    expect(tags).toEqual([PAUSE_IMAGE, BUSYBOX_IMAGE, K3D_TOOLS_IMAGE, K3D_PROXY_IMAGE]);
+    expect(tags).toEqual([PAUSE_IMAGE, BUSYBOX_IMAGE, KLIPPER_LB_IMAGE, K3D_TOOLS_IMAGE, K3D_PROXY_IMAGE]);
   }, 40 * MINUTE);
 });
 
@@ -104,6 +111,51 @@ describe('busybox', () => {
     const script = 'set -e; mkdir -m 0777 -p /data/pvc-1; test -d /data/pvc-1; rm -rf /data/pvc-1; test ! -e /data/pvc-1; echo done';
     const setup = await docker(['run', '--rm', busybox.tag, 'sh', '-c', script]);
     expect(setup.stdout.trim()).toBe('done');
+  }, MINUTE);
+});
+
+describe('klipper-lb', () => {
+  const testNetwork = async () => {
+    const net = `kl-helper-test-lbnet-${suffix}`;
+    networks.push(net);
+    expect((await docker(['network', 'create', net])).exitCode).toBe(0);
+    return net;
+  };
+  const ipOf = async (container: string, net: string) =>
+    (await docker(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, container])).stdout.trim();
+
+  test('forwards its SRC_PORT to DEST_IPS:DEST_PORT with kernel NAT, as k3s starts it in an svclb pod, and stops on SIGTERM', async () => {
+    const net = await testNetwork();
+    const backend = name('lb-backend');
+    const serve = 'mkdir -p /www && echo hello-through-svclb > /www/index.html && exec httpd -f -p 80 -h /www';
+    expect((await docker(['run', '--detach', '--name', backend, '--network', net, busybox.tag, 'sh', '-c', serve])).exitCode).toBe(0);
+    const lb = name('lb');
+    // What k3s v1.32's servicelb gives the container: NET_ADMIN, ip_forward, the port as a hostPort, this environment.
+    const env = ['SRC_PORT=8080', 'SRC_RANGES=0.0.0.0/0', 'DEST_PROTO=TCP', 'DEST_PORT=80', `DEST_IPS=${await ipOf(backend, net)}`].flatMap((e) => ['--env', e]);
+    const run = ['run', '--detach', '--name', lb, '--network', net, '--cap-add', 'NET_ADMIN', '--sysctl', 'net.ipv4.ip_forward=1', '--publish', '127.0.0.1::8080'];
+    expect((await docker([...run, ...env, klipperLb.tag])).exitCode).toBe(0);
+    await waitForLog(lb, /forwarding TCP port 8080 from 0\.0\.0\.0\/0 to [\d.]+ port 80/, { timeoutMs: 20_000 });
+    // Nothing listens in the container: the answer can only come through the DNAT to the backend.
+    const response = await fetch(`http://127.0.0.1:${await publishedPort(lb, 8080)}/`);
+    expect(response.status).toBe(200);
+    expect((await response.text()).trim()).toBe('hello-through-svclb');
+    expect((await docker(['stop', '--time', '20', lb])).exitCode).toBe(0);
+    expect(await state(lb)).toBe('exited 0');
+  }, MINUTE);
+
+  test('a source range that excludes the client is not forwarded; bad environment is refused by name', async () => {
+    const net = await testNetwork();
+    const lb = name('lb-ranges');
+    const env = ['SRC_PORT=8080', 'SRC_RANGES=10.255.255.0/24', 'DEST_PORT=80', 'DEST_IPS=10.255.255.1'].flatMap((e) => ['--env', e]);
+    const run = ['run', '--detach', '--name', lb, '--network', net, '--cap-add', 'NET_ADMIN', '--sysctl', 'net.ipv4.ip_forward=1', '--publish', '127.0.0.1::8080'];
+    expect((await docker([...run, ...env, klipperLb.tag])).exitCode).toBe(0);
+    await waitForLog(lb, /forwarding TCP port 8080 from 10\.255\.255\.0\/24/, { timeoutMs: 20_000 });
+    // Not DNATed, the connection reaches the container itself, where nothing listens.
+    await expect(fetch(`http://127.0.0.1:${await publishedPort(lb, 8080)}/`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+
+    const bad = await docker(['run', '--rm', '--cap-add', 'NET_ADMIN', '--env', 'SRC_PORT=80', '--env', 'DEST_PORT=80', '--env', 'DEST_IPS=not-an-ip', klipperLb.tag]);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/DEST_IPS: "not-an-ip" is not an IP address/);
   }, MINUTE);
 });
 

@@ -4,6 +4,10 @@ import { InputError } from '../../src/errors.js';
 import { k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml } from '../../src/cluster/k3d/config.js';
 import { kindConfig } from '../../src/cluster/kind/config.js';
 import { parseDockerPorts } from '../../src/cluster/node-logs.js';
+import { TRAEFIK_MANIFEST } from '../../src/forge/addons.js';
+import { traefikManifestForKind } from '../../src/forge/kind/traefik.js';
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
 
 const course: ClusterSpec = {
   provider: 'k3d',
@@ -114,5 +118,26 @@ describe('host capability check', () => {
     const { hostHasSysResource } = await import('../../src/host/privileged.js');
     expect(hostHasSysResource('Name:\tnode\nCapBnd:\t000001ffffffffff\n')).toBe(true);
     expect(hostHasSysResource('Name:\tnode\nCapBnd:\t000001fffeffffff\n')).toBe(false);
+  });
+});
+
+describe("kind's Traefik manifest", () => {
+  test('the k3s manifest turned into a hostPort DaemonSet behind a ClusterIP Service, giving Ingresses 127.0.0.1', async () => {
+    const source = await readFile(TRAEFIK_MANIFEST, 'utf8');
+    const docs = parseAllDocuments(traefikManifestForKind(source)).map((d) => d.toJS() as Record<string, any>);
+    const original = parseAllDocuments(source).map((d) => d.toJS() as Record<string, any>);
+    expect(docs.map((d) => d.kind)).toEqual(original.map((d) => (d.kind === 'Deployment' ? 'DaemonSet' : d.kind)));
+    const ds = docs.find((d) => d.kind === 'DaemonSet')!;
+    expect(ds.spec.replicas).toBeUndefined();
+    expect(ds.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } });
+    const container = ds.spec.template.spec.containers[0];
+    expect(container.ports.map((p: { name: string; hostPort?: number }) => [p.name, p.hostPort])).toEqual([['web', 80], ['websecure', 443], ['traefik', undefined]]);
+    expect(container.args).toContain('--providers.kubernetesingress.ingressendpoint.ip=127.0.0.1');
+    expect(container.args.filter((a: string) => a.includes('ingressendpoint'))).toHaveLength(1);
+    expect(docs.find((d) => d.kind === 'Service')!.spec.type).toBe('ClusterIP');
+    // Everything else as in the source: the pod template apart from ports and that argument, RBAC, the IngressClass.
+    const sourcePod = original.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+    expect({ ...ds.spec.template.spec, containers: [] }).toEqual({ ...sourcePod, containers: [] });
+    expect(docs.filter((d) => !['DaemonSet', 'Service'].includes(d.kind))).toEqual(original.filter((d) => !['Deployment', 'Service'].includes(d.kind)));
   });
 });

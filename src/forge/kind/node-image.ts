@@ -15,6 +15,7 @@ import type { ForgeItem, ForgeOptions, ForgeResult, ForgeStatus } from '../types
 import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR } from '../../cluster/kind/config.js';
 import { kindBinaryDir, KUBERNETES_VERSION, NODE_BINARIES } from './binaries.js';
 import { KIND_HELPER_IMAGES } from './images.js';
+import { traefikManifestForKind } from './traefik.js';
 import { makeTempDir } from '../../util/temp.js';
 
 /**
@@ -149,7 +150,7 @@ export async function kindNodeRecipe(options: ForgeOptions = {}): Promise<Debian
       { path: '/kind/manifests/default-cni.yaml', source: { text: await staticFile('default-cni.yaml') } },
       { path: '/kind/manifests/default-storage.yaml', source: { text: await staticFile('default-storage.yaml') } },
       // The add-ons a lesson may ask for (ClusterSpec.addons), applied by the kind provider.
-      { path: `${KUBELAB_ADDONS_DIR}/traefik.yaml`, source: { text: await readFile(TRAEFIK_MANIFEST, 'utf8') } },
+      { path: `${KUBELAB_ADDONS_DIR}/traefik.yaml`, source: { text: traefikManifestForKind(await readFile(TRAEFIK_MANIFEST, 'utf8')) } },
       { path: `${KUBELAB_ADDONS_DIR}/metrics-server.yaml`, source: { text: await readFile(METRICS_SERVER_MANIFEST, 'utf8') } },
       { path: '/etc/kubernetes/manifests/.keep', source: { text: '' } },
     ],
