@@ -59,3 +59,25 @@ export async function removeMachineRegistry(options: { signal?: AbortSignal } = 
   if (volumes.length > 0) await runAllowingFailure('docker', ['volume', 'rm', ...volumes], { ...options, ownProcessGroup: true });
   return true;
 }
+
+/** The names of the containers on a docker network; undefined when there is no such network. */
+export async function networkMembers(network: string, options: { signal?: AbortSignal } = {}): Promise<string[] | undefined> {
+  const inspected = await runAllowingFailure('docker', ['network', 'inspect', network, '--format', '{{range .Containers}}{{.Name}} {{end}}'], options);
+  return inspected.exitCode === 0 ? inspected.stdout.split(' ').filter(Boolean) : undefined;
+}
+
+/**
+ * Removes a cluster network unless a container other than the machine registry is on it (the
+ * registry, which outlives clusters, is detached first). Returns whether it removed the network.
+ */
+export async function removeNetworkUnlessUsed(network: string): Promise<boolean> {
+  const members = await networkMembers(network);
+  if (!members || members.some((member) => member !== MACHINE_REGISTRY_CONTAINER)) return false;
+  if (members.includes(MACHINE_REGISTRY_CONTAINER)) {
+    await runAllowingFailure('docker', ['network', 'disconnect', '--force', network, MACHINE_REGISTRY_CONTAINER], { ownProcessGroup: true });
+  }
+  const removed = await runAllowingFailure('docker', ['network', 'rm', network], { ownProcessGroup: true });
+  // Gone meanwhile, or joined meanwhile by a node of a cluster being made: either way not ours to remove.
+  if (removed.exitCode !== 0 && !/not found|active endpoints/i.test(removed.stderr)) throw new Error(`docker network rm ${network}: ${removed.stderr.trim()}`);
+  return removed.exitCode === 0;
+}

@@ -10,7 +10,7 @@ import type { ClusterSpec, NodeRegistry, ObservedCluster } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { makeTempDir } from '../../util/temp.js';
 import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryFiles } from './config.js';
-import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER } from '../machine-registry.js';
+import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER, networkMembers, removeNetworkUnlessUsed } from '../machine-registry.js';
 import { importIntoNodes } from './images.js';
 
 const K3D_REMEDY = 'install k3d (https://k3d.io) or run `kubelab forge` to build it';
@@ -90,8 +90,7 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
 
   /** k3d connects the registry to the network of each cluster made with `--registry-use`. */
   async pullsFrom(name: string, _registry: NodeRegistry, options: ProviderCallOptions = {}): Promise<boolean> {
-    const network = await runAllowingFailure('docker', ['network', 'inspect', `k3d-${name}`, '--format', '{{range .Containers}}{{.Name}} {{end}}'], { signal: options.signal });
-    return network.stdout.split(' ').includes(MACHINE_REGISTRY_CONTAINER);
+    return (await networkMembers(`k3d-${name}`, options))?.includes(MACHINE_REGISTRY_CONTAINER) ?? false;
   }
 
   deleteCommand(name: string): string {
@@ -100,26 +99,9 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
 
   async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
     await run(this.k3d(), ['cluster', 'delete', name], { signal: options.signal, onLine: options.onLine, ownProcessGroup: true });
-    await this.removeLeftNetwork(name, options);
-  }
-
-  /**
-   * The cluster's network, when a delete cut short (the daemon restarting) removed the nodes and k3d
-   * then found no cluster to delete it with. The machine registry is detached from it first; a
-   * network some other container still uses is left alone.
-   */
-  private async removeLeftNetwork(name: string, options: ProviderCallOptions): Promise<void> {
-    const network = `k3d-${name}`;
-    const members = await runAllowingFailure('docker', ['network', 'inspect', network, '--format', '{{range .Containers}}{{.Name}} {{end}}'], { ownProcessGroup: true });
-    if (members.exitCode !== 0) return;
-    const others = members.stdout.split(' ').filter((member) => member && member !== MACHINE_REGISTRY_CONTAINER);
-    if (others.length > 0) return;
-    if (members.stdout.includes(MACHINE_REGISTRY_CONTAINER)) {
-      await runAllowingFailure('docker', ['network', 'disconnect', '--force', network, MACHINE_REGISTRY_CONTAINER], { ownProcessGroup: true });
-    }
-    const removed = await runAllowingFailure('docker', ['network', 'rm', network], { ownProcessGroup: true });
-    if (removed.exitCode !== 0 && !/not found/i.test(removed.stderr)) throw new Error(`docker network rm ${network}: ${removed.stderr.trim()}`);
-    options.onLine?.(`removed network ${network}, which k3d left`);
+    // A delete cut short (the daemon restarting) can remove the nodes and leave the network, which
+    // k3d, finding no cluster, then never removes.
+    if (await removeNetworkUnlessUsed(`k3d-${name}`)) options.onLine?.(`removed network k3d-${name}, which k3d left`);
   }
 
   async list(options?: ProviderCallOptions): Promise<ClusterSummary[]> {

@@ -9,7 +9,7 @@ import { collectContainerLogs, containersWithLabel, parseDockerPorts } from '../
 import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from '../provider.js';
 import type { Addon, ClusterSpec, NodeRegistry, ObservedCluster, PortMapping } from '../spec.js';
 import { requireTool } from '../tools.js';
-import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER, MACHINE_REGISTRY_INNER_PORT, MACHINE_REGISTRY_TOOL } from '../machine-registry.js';
+import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER, MACHINE_REGISTRY_INNER_PORT, MACHINE_REGISTRY_TOOL, removeNetworkUnlessUsed } from '../machine-registry.js';
 import { FORGED_KIND_IMAGE, KUBELAB_ADDONS_DIR, kindConfig } from './config.js';
 import { makeTempDir } from '../../util/temp.js';
 
@@ -139,14 +139,7 @@ export class KindProvider implements ClusterProvider {
       });
       // kind never removes its network; kubelab's own goes with its last cluster (while another uses it, docker refuses).
       // The machine registry outlives clusters: it leaves the network once it is the last one there.
-      const members = await runAllowingFailure('docker', ['network', 'inspect', KUBELAB_KIND_NETWORK, '--format', '{{range .Containers}}{{.Name}} {{end}}'], { ownProcessGroup: true });
-      if (members.exitCode === 0 && members.stdout.trim() === MACHINE_REGISTRY_CONTAINER) {
-        await runAllowingFailure('docker', ['network', 'disconnect', KUBELAB_KIND_NETWORK, MACHINE_REGISTRY_CONTAINER], { ownProcessGroup: true });
-      }
-      const removed = await runAllowingFailure('docker', ['network', 'rm', KUBELAB_KIND_NETWORK], { ownProcessGroup: true });
-      if (removed.exitCode !== 0 && !/not found|active endpoints/i.test(removed.stderr)) {
-        throw new Error(`docker network rm ${KUBELAB_KIND_NETWORK}: ${removed.stderr.trim()}`);
-      }
+      await removeNetworkUnlessUsed(KUBELAB_KIND_NETWORK);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
