@@ -34,7 +34,7 @@ export async function provisionCluster(
     if (problems.length > 0) {
       throw new InputError(
         `cluster ${spec.name} exists but does not match the lesson: ${problems.join('; ')}`,
-        `delete it (kubelab down --name ${spec.name}, or ${provider.name} cluster delete ${spec.name}) or pick another name with --name`,
+        `delete it (kubelab down --name ${spec.name} --provider ${provider.name}, or ${provider.deleteCommand(spec.name)}) or pick another name with --name`,
       );
     }
     if (options.viaRegistry) await assertPullsFromRegistry(provider, spec.name, options);
@@ -87,6 +87,6 @@ async function assertPullsFromRegistry(provider: ClusterProvider, name: string, 
   if (await provider.pullsFrom?.(name, registry, options)) return;
   throw new InputError(
     `cluster ${name} exists but its nodes do not pull from ${registry.pullAs} (it was made with --images-via import)`,
-    `run with --images-via import, or delete it first (kubelab down --name ${name})`,
+    `run with --images-via import, or delete it first (kubelab down --name ${name} --provider ${provider.name})`,
   );
 }

@@ -81,7 +81,7 @@ const CORPUS: Array<[string[], number, RegExp]> = [
   [['inspect', '--kubeconfig', '/nonexistent/kubeconfig'], 2, /--kubeconfig: \/nonexistent\/kubeconfig does not exist/],
   [['inspect', '--kubeconfig', '@closed.yaml'], 3, /cannot reach the API server https:\/\/127\.0\.0\.1:\d+/],
   [['inspect', '--provider', 'minikube', 'lesson-1'], 2, /--provider.*minikube/],
-  [['down'], 2, /down: name a lesson, or pass --all or --registry/],
+  [['down'], 2, /down: name a lesson, or pass --name, --all or --registry/],
   [['down', 'lesson-9'], 2, /unknown lesson "lesson-9"/],
   [['kubeconfig', 'lesson-9'], 2, /unknown lesson "lesson-9"/],
   [['forge', 'no-such-item'], 2, /forge: unknown item "no-such-item"/],

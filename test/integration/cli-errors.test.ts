@@ -63,7 +63,7 @@ describe('bad input: one line naming the culprit, exit 2, nothing left behind', 
     [['run', 'lesson-1', '--name', 'Bad_Name'], /--name: "Bad_Name" is not a valid cluster name/],
     [['run', 'lesson-1', '--manifests', '/nonexistent/manifests'], /--manifests: \/nonexistent\/manifests does not exist/],
     [['verify', 'lesson-1', '--kubeconfig', '/nonexistent/kubeconfig'], /--kubeconfig: \/nonexistent\/kubeconfig does not exist/],
-    [['down'], /down: name a lesson, or pass --all or --registry/],
+    [['down'], /down: name a lesson, or pass --name, --all or --registry/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('kubelab %j', async (args, message) => {
     const before = await leftovers();
@@ -110,7 +110,16 @@ describe('down leaves a cluster a live run is using', () => {
     expect(await clusterContainers()).toEqual(before);
   });
 
+  test('down by cluster name alone is refused the same way', async () => {
+    const result = await kubelab(['down', '--name', 'kubelab-it-claimed'], { KUBELAB_TOOLS: realTools });
+    expect(result.stderr).toContain('in use by a live kubelab run, not deleted: cluster kubelab-it-claimed');
+    expect(result.code).toBe(3);
+  });
+
   test('--force goes ahead', async () => {
+    const byName = await kubelab(['down', '--name', 'kubelab-it-claimed', '--provider', 'k3d', '--force'], { KUBELAB_TOOLS: realTools });
+    expect(byName.stdout).toMatch(/no k3d cluster kubelab-it-claimed: nothing to delete/);
+    expect(byName.code).toBe(0);
     const result = await kubelab(['down', 'lesson-1', '--name', 'kubelab-it-claimed', '--force'], { KUBELAB_TOOLS: realTools });
     expect(result.stdout).toMatch(/no k3d cluster kubelab-it-claimed: nothing to delete/);
     expect(result.code).toBe(0);

@@ -115,8 +115,8 @@ describe('busybox', () => {
 });
 
 describe('klipper-lb', () => {
-  const testNetwork = async () => {
-    const net = `kl-helper-test-lbnet-${suffix}`;
+  const testNetwork = async (what: string) => {
+    const net = `kl-helper-test-${what}-${suffix}`;
     networks.push(net);
     expect((await docker(['network', 'create', net])).exitCode).toBe(0);
     return net;
@@ -125,7 +125,7 @@ describe('klipper-lb', () => {
     (await docker(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, container])).stdout.trim();
 
   test('forwards its SRC_PORT to DEST_IPS:DEST_PORT with kernel NAT, as k3s starts it in an svclb pod, and stops on SIGTERM', async () => {
-    const net = await testNetwork();
+    const net = await testNetwork('lbnet');
     const backend = name('lb-backend');
     const serve = 'mkdir -p /www && echo hello-through-svclb > /www/index.html && exec httpd -f -p 80 -h /www';
     expect((await docker(['run', '--detach', '--name', backend, '--network', net, busybox.tag, 'sh', '-c', serve])).exitCode).toBe(0);
@@ -144,7 +144,7 @@ describe('klipper-lb', () => {
   }, MINUTE);
 
   test('a source range that excludes the client is not forwarded; bad environment is refused by name', async () => {
-    const net = await testNetwork();
+    const net = await testNetwork('lbnet-ranges');
     const lb = name('lb-ranges');
     const env = ['SRC_PORT=8080', 'SRC_RANGES=10.255.255.0/24', 'DEST_PORT=80', 'DEST_IPS=10.255.255.1'].flatMap((e) => ['--env', e]);
     const run = ['run', '--detach', '--name', lb, '--network', net, '--cap-add', 'NET_ADMIN', '--sysctl', 'net.ipv4.ip_forward=1', '--publish', '127.0.0.1::8080'];

@@ -8,6 +8,7 @@ import { allClaims, claimHolder } from '../../lab/cluster-claim.js';
 import { lessonIds, loadLesson } from '../../lab/catalog.js';
 import type { CommandContext } from '../command-context.js';
 import { clusterSpecFor, companionSpecsFor } from '../../lab/lesson-clusters.js';
+import type { ClusterSpec } from '../../cluster/spec.js';
 
 export function downCommand(program: Command, { signal }: CommandContext): void {
   program.command('down')
@@ -15,15 +16,20 @@ export function downCommand(program: Command, { signal }: CommandContext): void 
     .argument('[lesson]', 'lesson id')
     .option('--all', "delete every lesson's cluster that exists, on k3d and on kind")
     .addOption(new Option('--provider <name>', 'provider').choices([...PROVIDERS]))
-    .option('--name <cluster>', 'cluster name')
+    .option('--name <cluster>', "cluster name (alone: that cluster, on k3d unless --provider says otherwise)")
     .option('--force', 'delete even a cluster a live kubelab run is using (that run then fails)')
     .option('--registry', `also remove kubelab's machine registry (${MACHINE_REGISTRY_CONTAINER}) and the images pushed to it; alone, only that`)
     .action(async (id: string | undefined, flags) => {
-      if (!id && !flags.all && !flags.registry) throw new InputError('down: name a lesson, or pass --all or --registry');
+      if (!id && !flags.all && !flags.registry && !flags.name) throw new InputError('down: name a lesson, or pass --name, --all or --registry');
       const ids = flags.all ? await lessonIds() : id ? [id] : [];
       // A lesson runs on either provider (--provider): --all looks on each one that is available.
       const providers = flags.all && !flags.provider ? PROVIDERS : [undefined];
-      const targets = [];
+      const targets: Array<{ spec: Pick<ClusterSpec, 'name' | 'provider'>; clusters: Array<Pick<ClusterSpec, 'name' | 'provider'>> }> = [];
+      // A cluster by name alone (as `kubelab run --name` made it): on k3d unless --provider says otherwise.
+      if (!id && !flags.all && flags.name) {
+        const spec = { name: flags.name as string, provider: (flags.provider ?? 'k3d') as ClusterSpec['provider'] };
+        targets.push({ spec, clusters: [spec] });
+      }
       for (const lessonId of ids) {
         const lesson = await loadLesson(lessonId);
         for (const providerName of providers) {
