@@ -41,6 +41,6 @@ describe('what forge items are made from', () => {
       }
     }
     expect(items.find((item) => item.name === 'kind node image')?.needs).toHaveLength(12);
-    expect(items.find((item) => item.name === 'k3s node image')?.needs).toHaveLength(6);
+    expect(items.find((item) => item.name === 'k3s node image')?.needs).toHaveLength(7);
   });
 });
