@@ -306,7 +306,7 @@ export const k3dProxyImage: HelperImage = {
 export const k3dToolsImageItem = (): ForgeItem => helperItem(k3dToolsImage);
 export const k3dProxyImageItem = (): ForgeItem => helperItem(k3dProxyImage);
 
-/** All four helper images, smallest first (tools and busybox share the busybox binary). */
+/** The helper images k3s and k3d run, smallest first (tools and busybox share the busybox binary). */
 export function helperImageItems(): ForgeItem[] {
   return [helperItem(pauseImage), helperItem(busyboxImage), helperItem(klipperLbImage), k3dToolsImageItem(), k3dProxyImageItem()];
 }
