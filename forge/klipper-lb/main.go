@@ -53,12 +53,16 @@ func familyOf(addr netip.Addr) family {
 	return ipv6
 }
 
+// protocols: DEST_PROTO's values and their IP protocol numbers.
+var protocols = map[string]byte{"TCP": unix.IPPROTO_TCP, "UDP": unix.IPPROTO_UDP, "SCTP": unix.IPPROTO_SCTP}
+
 type config struct {
-	sourcePort uint16
-	destPort   uint16
-	protocol   byte
-	sources    []netip.Prefix
-	dests      []netip.Addr
+	sourcePort   uint16
+	destPort     uint16
+	protocolName string
+	protocol     byte
+	sources      []netip.Prefix
+	dests        []netip.Addr
 }
 
 func main() {
@@ -97,15 +101,13 @@ func readConfig(getenv func(string) string) (config, error) {
 	if cfg.destPort, err = port(getenv, "DEST_PORT"); err != nil {
 		return cfg, err
 	}
-	switch proto := strings.ToUpper(getenv("DEST_PROTO")); proto {
-	case "TCP", "":
-		cfg.protocol = unix.IPPROTO_TCP
-	case "UDP":
-		cfg.protocol = unix.IPPROTO_UDP
-	case "SCTP":
-		cfg.protocol = unix.IPPROTO_SCTP
-	default:
-		return cfg, fmt.Errorf("DEST_PROTO %q is not TCP, UDP or SCTP", proto)
+	cfg.protocolName = strings.ToUpper(getenv("DEST_PROTO"))
+	if cfg.protocolName == "" {
+		cfg.protocolName = "TCP"
+	}
+	var known bool
+	if cfg.protocol, known = protocols[cfg.protocolName]; !known {
+		return cfg, fmt.Errorf("DEST_PROTO %q is not TCP, UDP or SCTP", cfg.protocolName)
 	}
 	ranges := getenv("SRC_RANGES")
 	if strings.TrimSpace(ranges) == "" {
@@ -184,7 +186,7 @@ func install(conn *nftables.Conn, cfg config) ([]*nftables.Table, error) {
 		}
 		conn.AddRule(&nftables.Rule{Table: table, Chain: postrouting, Exprs: masquerade(fam, cfg, dest)})
 		tables = append(tables, table)
-		fmt.Printf("forwarding %s port %d from %s to %s port %d\n", protocolName(cfg.protocol), cfg.sourcePort, joinPrefixes(sources), dest, cfg.destPort)
+		fmt.Printf("forwarding %s port %d from %s to %s port %d\n", cfg.protocolName, cfg.sourcePort, joinPrefixes(sources), dest, cfg.destPort)
 	}
 	if len(tables) == 0 {
 		return nil, fmt.Errorf("nothing to forward: no address in DEST_IPS has a source range of its family")
@@ -236,16 +238,6 @@ func masquerade(fam family, cfg config, dest netip.Addr) []expr.Any {
 
 func bigEndian16(value uint16) []byte {
 	return binary.BigEndian.AppendUint16(nil, value)
-}
-
-func protocolName(protocol byte) string {
-	switch protocol {
-	case unix.IPPROTO_UDP:
-		return "UDP"
-	case unix.IPPROTO_SCTP:
-		return "SCTP"
-	}
-	return "TCP"
 }
 
 func joinPrefixes(prefixes []netip.Prefix) string {
