@@ -1,4 +1,5 @@
 import { waitForDocker } from '../docker/engine.js';
+import { thawContainers } from '../docker/frozen-cgroups.js';
 import { run, runAllowingFailure } from '../util/exec.js';
 import { containersWithLabel } from './node-logs.js';
 import type { ClusterProvider, ProviderCallOptions } from './provider.js';
@@ -24,13 +25,14 @@ async function anonymousVolumes(label: string, options: ProviderCallOptions): Pr
  * found") when it cannot reach Docker: during a daemon restart that leaves every node for the
  * restart policy to bring back. So the daemon must answer first, and no container may carry the
  * cluster's label afterwards, nor any anonymous volume its containers had; a delete that failed or
- * left containers is tried again (three times).
+ * left containers is tried again (three times), after thawing any cgroup frozen inside its nodes.
  */
 export async function deleteCluster(provider: ClusterProvider, name: string, options: ProviderCallOptions = {}): Promise<void> {
   let why = '';
   const volumes = new Set<string>();
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     await waitForDocker(DAEMON_AWAY_MS, options.signal);
+    if (attempt > 1) await thawLeftNodes(provider, name, options);
     // Removed with their containers, unless a daemon going away cut the delete short: then by name.
     for (const volume of await anonymousVolumes(provider.nodeLabel(name), options).catch(() => [])) volumes.add(volume);
     try {
@@ -50,6 +52,13 @@ export async function deleteCluster(provider: ClusterProvider, name: string, opt
     }
   }
   throw new Error(why);
+}
+
+/** A node whose kill did not land may hold a frozen cgroup (docker/frozen-cgroups.ts): thawed, the next delete can remove it. */
+async function thawLeftNodes(provider: ClusterProvider, name: string, options: ProviderCallOptions): Promise<void> {
+  const left = await containersWithLabel(provider.nodeLabel(name), options).catch(() => []);
+  const thawed = await thawContainers(left.map((node) => node.name));
+  if (thawed.length > 0) options.onLine?.(`thawed ${thawed.length} frozen cgroup(s) in ${left.map((node) => node.name).join(', ')}`);
 }
 
 /** Removes what is left of `volumes` (most went with their containers). */
