@@ -1,9 +1,10 @@
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProviderName } from '../cluster/spec.js';
 import { EnvironmentError } from '../errors.js';
 import { stateDir } from '../util/paths.js';
-import { isSameProcess, processStart } from '../util/process.js';
+import { createExclusive, removeIfOwnerGone, thisProcess } from '../util/exclusive-file.js';
+import { isSameProcess } from '../util/process.js';
 
 /** What a run writes while it uses a cluster: who, since when. */
 export interface ClusterClaim {
@@ -38,6 +39,11 @@ export function claimIsLive(claim: ClusterClaim): boolean {
   return isSameProcess(claim.pid, claim.start);
 }
 
+/** Whether a live kubelab run other than this process holds a claim: it may push to or pull through the machine registry. */
+export async function otherRunIsLive(): Promise<boolean> {
+  return (await allClaims()).some((claim) => claim.pid !== process.pid && claimIsLive(claim));
+}
+
 /** The live run that holds `cluster`, if any; a claim whose process is gone is stale and ignored. */
 export async function claimHolder(cluster: string): Promise<ClusterClaim | undefined> {
   const text = await readFile(claimPath(cluster), 'utf8').catch(() => undefined);
@@ -64,16 +70,10 @@ export async function claimClusters(
   };
   try {
     for (const { name: cluster, provider } of clusters) {
-      const claim: ClusterClaim = { cluster, provider, pid: process.pid, start: processStart(process.pid), ...run, since: new Date().toISOString() };
-      const write = () => writeFile(claimPath(cluster), JSON.stringify(claim) + '\n', { flag: 'wx', mode: 0o600 });
-      const created = await write().then(
-        () => true,
-        (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EEXIST') throw error;
-          return false;
-        },
-      );
-      if (!created) {
+      const claim: ClusterClaim = { cluster, provider, ...thisProcess(), ...run, since: new Date().toISOString() };
+      const text = JSON.stringify(claim) + '\n';
+      // A claim left by a killed run is removed, then created again; one made meanwhile by another run refuses this one.
+      while (!(await createExclusive(claimPath(cluster), text))) {
         const holder = await claimHolder(cluster);
         if (holder) {
           throw new EnvironmentError(
@@ -81,8 +81,7 @@ export async function claimClusters(
             'wait for that run to end, or run a second copy beside it under another name (--name) and free ports',
           );
         }
-        await rm(claimPath(cluster), { force: true }); // stale: its run was killed
-        await write();
+        await removeIfOwnerGone(claimPath(cluster), (claimText) => JSON.parse(claimText) as ClusterClaim);
       }
       taken.push(cluster);
     }

@@ -3,31 +3,22 @@
  * while the first process lives, and is taken over once it is gone (a run killed with SIGKILL
  * cannot release it).
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, expect, test } from '@jest/globals';
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../../src/errors.js';
 import { claimClusters, claimHolder } from '../../src/lab/cluster-claim.js';
 import { processStart } from '../../src/util/process.js';
+import { isolatedStateDir } from '../support/state-dir.js';
 
-let home: string;
-const runs = () => join(home, 'runs');
+const stateDir = isolatedStateDir('kubelab-claims-');
+const runs = () => join(stateDir(), 'runs');
 
 /** A claim file as another kubelab process would have written it. */
 async function claimedBy(cluster: string, pid: number, start = processStart(pid)): Promise<void> {
   await writeFile(join(runs(), `${cluster}.json`), JSON.stringify({ cluster, provider: 'k3d', pid, start, command: 'run lesson-1', keep: false, since: '2026-12-02T00:00:00.000Z' }));
 }
-
-beforeAll(async () => {
-  home = await mkdtemp(join(tmpdir(), 'kubelab-claims-'));
-  process.env.KUBELAB_HOME = home;
-});
-afterAll(async () => {
-  delete process.env.KUBELAB_HOME;
-  await rm(home, { recursive: true, force: true });
-});
 
 describe('cluster claims', () => {
   test('a claim names this process, is private, and is gone once released', async () => {
