@@ -6,6 +6,14 @@ export interface ProviderCallOptions {
   onLine?: (line: string) => void;
 }
 
+export interface CreateOptions extends ProviderCallOptions {
+  /**
+   * The registry the nodes pull from (`--images-via registry`), started beside the create: each
+   * provider awaits it where it first needs it (k3d before its create, kind once its nodes exist).
+   */
+  registry?: Promise<NodeRegistry>;
+}
+
 export interface ClusterSummary {
   name: string;
   provider: ProviderName;
@@ -32,7 +40,7 @@ export interface ClusterProvider {
    */
   nodeImages(spec: ClusterSpec, options?: ProviderCallOptions): Promise<string[]>;
   /** Creates the cluster; the caller has checked it does not exist. */
-  create(spec: ClusterSpec, options?: ProviderCallOptions): Promise<void>;
+  create(spec: ClusterSpec, options?: CreateOptions): Promise<void>;
   /**
    * Deletes the cluster and everything it made (containers, volumes, networks), in a process the
    * terminal's Ctrl-C does not reach: a teardown is never cut half-way.
@@ -61,6 +69,8 @@ export interface ClusterProvider {
   importImages(name: string, images: string[], options?: ProviderCallOptions): Promise<void>;
   /** The docker label (key=value) every container of cluster `name` carries: what logs and faults select its nodes by. */
   nodeLabel(name: string): string;
+  /** The docker network cluster `name`'s nodes are on (kind: one for all of kubelab's kind clusters). */
+  network(name: string): string;
   /** Collects node logs into `dir` for a failed run's diagnostics; returns the files written. */
   collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]>;
 }

@@ -34,8 +34,6 @@ export interface ClusterSpec {
    * node image carries them (images and manifests) and the kind provider applies them after create.
    */
   addons?: readonly Addon[];
-  /** Images through this registry (`--images-via registry`) instead of imported into every node. */
-  registry?: NodeRegistry;
 }
 
 export type Addon = 'traefik' | 'metrics-server';

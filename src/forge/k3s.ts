@@ -124,7 +124,8 @@ export const KUBELAB_K3S_NODE_INPUTS: { airgapImages: readonly string[]; serverM
 const BINARY_PATHS: Record<string, string> = {
   k3s: '/bin/k3s',
   'containerd-shim-runc-v2': '/bin/containerd-shim-runc-v2',
-  flannel: '/usr/lib/cni/flannel',
+  // containerd runs /usr/lib/cni/flannel: the script that waits for the node's lease, then this.
+  flannel: '/usr/libexec/kubelab/flannel',
 };
 
 /** The Go that builds: its version is stamped into k3s, so it is part of what the image is made of. */
@@ -195,6 +196,7 @@ export async function k3sNodeRecipe(
     ...binaries,
     { path: '/etc/rancher/k3s/config.yaml', source: { text: await staticFile('config.yaml') } },
     { path: '/etc/rancher/k3s/flannel.conflist', source: { text: await staticFile('flannel.conflist') } },
+    { path: '/usr/lib/cni/flannel', source: { text: await staticFile('flannel-cni-wait.sh') }, mode: 0o755 },
     // k3d's entrypoint runs every /bin/k3d-entrypoint-*.sh before k3s: this one keeps CPU limits on cgroup v1 hosts.
     { path: '/bin/k3d-entrypoint-cgroupv1.sh', source: { text: await staticFile('k3d-entrypoint-cgroupv1.sh') }, mode: 0o755 },
     // Below are the image's VOLUMEs: docker copies these files into each new node's volume.

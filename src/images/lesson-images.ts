@@ -28,6 +28,8 @@ export interface ImageOptions {
 
 export const IMAGES_VIA = ['import', 'registry'] as const;
 export type ImagesVia = (typeof IMAGES_VIA)[number];
+/** Pulled by the nodes that run them: each node imports less, and k3d's nodes pull only the add-ons they run. */
+export const DEFAULT_IMAGES_VIA: ImagesVia = 'registry';
 
 type Progress = { signal?: AbortSignal; onLine?: (line: string) => void };
 

@@ -8,7 +8,9 @@ import type { ProviderName } from '../cluster/spec.js';
 import { stateDir } from '../util/paths.js';
 import { isAlive, processStartedAt } from '../util/process.js';
 import { tempDirOwner } from '../util/temp.js';
-import { allClaims, claimIsLive, dropClaim } from './cluster-claim.js';
+import { allClaims, claimIsLive, dropClaim, otherRunIsLive } from './cluster-claim.js';
+import { MACHINE_REGISTRY_CONTAINER, machineRegistryNetworks, retireMachineRegistry } from '../cluster/machine-registry.js';
+import { abandonedLocks } from '../util/machine-lock.js';
 
 /** Something a run left behind and how to remove it. */
 export interface Leftover {
@@ -19,8 +21,9 @@ export interface Leftover {
 /**
  * What runs that were killed (SIGKILL, a crashed machine) left behind, with no live run owning it:
  * the clusters they would have deleted and their claims, kubeconfigs in kubelab's state dir of
- * clusters that no longer exist, and kubelab temp dirs of processes that are gone. Clusters a run
- * was told to keep (`--keep`, `up`) are left alone.
+ * clusters that no longer exist, the machine registry's container once nothing needs it, lock
+ * files and kubelab temp dirs of processes that are gone. Clusters a run was told to keep (`--keep`, `up`)
+ * are left alone.
  */
 export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
   // Each provider's clusters, listed once (undefined where its CLI or docker is missing).
@@ -65,6 +68,21 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
     if (!allListed || existing.has(cluster) || live.has(cluster) || leaked.has(cluster)) continue;
     leftovers.push({ what: `kubeconfig ${join(stateDir(), 'kubeconfigs', file)} (cluster ${cluster} no longer exists)`, remove: () => removeKubeconfig(cluster) });
   }
+
+  // The registry's container, once no cluster that stays and no live run needs it (its images stay).
+  const registryNetworks = await machineRegistryNetworks({ signal });
+  if (registryNetworks && allListed && live.size === 0) {
+    const needed = new Set<string>();
+    for (const [name, clusters] of clustersOn) for (const cluster of clusters ?? []) if (!leaked.has(cluster)) needed.add(providerFor(name).network(cluster));
+    if (!registryNetworks.some((network) => needed.has(network))) {
+      leftovers.push({
+        what: `registry container ${MACHINE_REGISTRY_CONTAINER} (no cluster or run needs it; its images kept)`,
+        remove: async () => void (await retireMachineRegistry(otherRunIsLive, { signal })),
+      });
+    }
+  }
+
+  for (const lock of await abandonedLocks()) leftovers.push({ what: `lock file ${lock.path} (pid ${lock.pid} is gone)`, remove: lock.release });
 
   for (const name of await readdir(tmpdir())) {
     const owner = tempDirOwner(name);

@@ -3,7 +3,7 @@ import type { ClusterProvider } from '../cluster/provider.js';
 import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import { validateClusterName, type ClusterSpec, type ProviderName } from '../cluster/spec.js';
 import { DEFAULT_PULL_POLICY, type PullPolicy } from '../images/image-source.js';
-import type { ImageOptions, ImagesVia } from '../images/lesson-images.js';
+import { DEFAULT_IMAGES_VIA, type ImageOptions, type ImagesVia } from '../images/lesson-images.js';
 import type { Lesson } from './types.js';
 
 /**
@@ -69,6 +69,6 @@ export function lessonClustersFor(lesson: Lesson, flags: ClusterChoice & ImageCh
     provider,
     spec,
     companions: companionSpecsFor(lesson, spec),
-    images: { baseImage: flags.baseImage, rebuild: Boolean(flags.rebuild), pull: flags.pull ?? DEFAULT_PULL_POLICY, via: flags.imagesVia ?? 'import' },
+    images: { baseImage: flags.baseImage, rebuild: Boolean(flags.rebuild), pull: flags.pull ?? DEFAULT_PULL_POLICY, via: flags.imagesVia ?? (provider.startRegistry ? DEFAULT_IMAGES_VIA : 'import') },
   };
 }

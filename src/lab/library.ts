@@ -54,7 +54,7 @@ export interface RunLessonOptions extends SessionChoices {
   nodeImage?: string;
   /** Where node, helper and base images come from, as `--pull` (default `missing`). */
   pull?: PullPolicy;
-  /** How the images reach the nodes, as `--images-via` (default `import`). */
+  /** How the images reach the nodes, as `--images-via` (default `registry`). */
   imagesVia?: ImagesVia;
   /** Apply these manifests (a file or a folder) instead of the lesson's own. */
   manifests?: string;

@@ -10,6 +10,8 @@ import { deleteCluster } from '../cluster/teardown.js';
 import { DEFAULT_PULL_POLICY, imageNeed, obtainImages, type PullPolicy } from '../images/image-source.js';
 import type { ClusterAccess } from '../kube/client.js';
 import type { CleanupStack } from '../util/cleanup.js';
+import { MACHINE_REGISTRY_CONTAINER, retireMachineRegistry } from '../cluster/machine-registry.js';
+import { otherRunIsLive } from './cluster-claim.js';
 
 export interface ProvisionResult {
   access: ClusterAccess;
@@ -37,13 +39,15 @@ export async function provisionCluster(
         `delete it (kubelab down --name ${spec.name} --provider ${provider.name}, or ${provider.deleteCommand(spec.name)}) or pick another name with --name`,
       );
     }
-    if (options.viaRegistry) await assertPullsFromRegistry(provider, spec.name, options);
+    if (options.viaRegistry) await assertPullsFromRegistry(provider, spec.name, cleanup, options);
     options.onLine?.(`reusing cluster ${spec.name}`);
   } else {
     await assertPortsFree(hostPortsOf(spec), `cluster ${spec.name}`);
     const needs = (await provider.nodeImages(spec, options)).map((tag) => imageNeed(tag));
     const [node] = await obtainImages(needs, `${provider.name} cluster ${spec.name}`, { ...options, pull: options.pull ?? DEFAULT_PULL_POLICY });
-    const registry = options.viaRegistry ? await startNodeRegistry(provider, options) : undefined;
+    const registryImages = options.viaRegistry ? await obtainRegistryImages(provider, options) : undefined;
+    // Registered before the cluster's delete, the registry's retirement runs after it.
+    if (registryImages) registerRegistryRetirement(cleanup);
     if (!options.keep) {
       cleanup.register(
         `delete ${provider.name} cluster ${spec.name}`,
@@ -55,35 +59,66 @@ export async function provisionCluster(
       );
     }
     created = true;
+    // The registry starts beside the create; a registry that fails stops the create, whose error would only echo it.
+    const registryFailed = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, registryFailed.signal]) : registryFailed.signal;
+    const registry = registryImages
+      ? startNodeRegistry(provider, registryImages, { ...options, signal }).catch((error: unknown) => {
+          registryFailed.abort(error);
+          throw error;
+        })
+      : undefined;
     // The node image may be an upstream one standing in for kubelab's (rancher/k3s for kubelab/k3s).
-    await provider.create({ ...spec, image: node!.ref, ...(registry ? { registry } : {}) }, options);
+    const creating = provider.create({ ...spec, image: node!.ref }, { ...options, signal, ...(registry ? { registry } : {}) });
+    const [createdCluster, startedRegistry] = await Promise.allSettled([creating, registry]);
+    if (startedRegistry.status === 'rejected') throw startedRegistry.reason;
+    if (createdCluster.status === 'rejected') throw createdCluster.reason;
   }
   const kubeconfig = await provider.writeKubeconfig(spec.name, options);
   return { access: { kubeconfig, context: provider.contextName(spec.name) }, created };
 }
 
-/**
- * The provider's machine registry, running; for providers whose nodes pull their add-ons through it
- * (k3d), holding the k3s add-on images (pause, CoreDNS, Traefik, ...) under their Docker Hub names.
- */
-async function startNodeRegistry(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<NodeRegistry> {
+interface RegistryImages {
+  registry: string;
+  /** The add-on images the nodes pull through it (k3d), under their Docker Hub names. */
+  addons: Array<{ local: string; name: string }>;
+}
+
+/** The registry's image and, for providers whose nodes pull their add-ons through it, theirs: local, pulled or forged. */
+async function obtainRegistryImages(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<RegistryImages> {
   if (!provider.startRegistry) throw new Error(`${provider.name} has no node registry`); // refused with the flag (lesson-clusters.ts)
   const addonTags = provider.addonsViaRegistry ? KUBELAB_K3S_NODE_INPUTS.airgapImages : [];
-  const [registryImage, ...addons] = await obtainImages([REGISTRY_IMAGE, ...addonTags].map((tag) => imageNeed(tag)), 'the node registry', {
+  const [registry, ...addons] = await obtainImages([REGISTRY_IMAGE, ...addonTags].map((tag) => imageNeed(tag)), 'the node registry', {
     ...options,
     pull: options.pull ?? DEFAULT_PULL_POLICY,
   });
-  const registry = await provider.startRegistry(registryImage!.ref, options);
-  if (addons.length > 0) {
-    await mirrorImages(addons.map((image) => ({ local: image.ref, name: image.need.tag })), registry.push, options);
-    options.onLine?.(`add-on images in ${registry.push}: ${addonTags.join(', ')}`);
+  return { registry: registry!.ref, addons: addons.map((image) => ({ local: image.ref, name: image.need.tag })) };
+}
+
+/** The container goes with the last cluster and run that need it, its images stay for the next. */
+function registerRegistryRetirement(cleanup: CleanupStack): void {
+  cleanup.register(
+    `stop ${MACHINE_REGISTRY_CONTAINER} unless a cluster or another run needs it`,
+    async () => void (await retireMachineRegistry(otherRunIsLive)),
+    `docker rm --force ${MACHINE_REGISTRY_CONTAINER}`,
+  );
+}
+
+/** The provider's machine registry, running, holding the add-on images its nodes pull through it. */
+async function startNodeRegistry(provider: ClusterProvider, images: RegistryImages, options: ProviderCallOptions): Promise<NodeRegistry> {
+  const registry = await provider.startRegistry!(images.registry, options);
+  if (images.addons.length > 0) {
+    await mirrorImages(images.addons, registry.push, options);
+    options.onLine?.(`add-on images in ${registry.push}: ${images.addons.map((image) => image.name).join(', ')}`);
   }
   return registry;
 }
 
 /** A cluster reused for `--images-via registry` must have been made with it: its nodes would not find the pushed images. */
-async function assertPullsFromRegistry(provider: ClusterProvider, name: string, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<void> {
-  const registry = await startNodeRegistry(provider, options);
+async function assertPullsFromRegistry(provider: ClusterProvider, name: string, cleanup: CleanupStack, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<void> {
+  const images = await obtainRegistryImages(provider, options);
+  registerRegistryRetirement(cleanup);
+  const registry = await startNodeRegistry(provider, images, options);
   if (await provider.pullsFrom?.(name, registry, options)) return;
   throw new InputError(
     `cluster ${name} exists but its nodes do not pull from ${registry.pullAs} (it was made with --images-via import)`,

@@ -29,7 +29,7 @@ import type { LessonOutcome, PhaseTime } from './outcome.js';
 import { Evidence } from './evidence.js';
 import { provisionCluster } from './provision.js';
 import { checkLessonFits, claimExistingCluster, type ExistingCluster, type OwnedObjects } from './existing-cluster.js';
-import { pushImages } from '../images/push.js';
+import { mirrorImages, pushImages } from '../images/push.js';
 import { REGISTRY_IMAGE } from '../forge/registry-image.js';
 import { pinImages } from '../kube/pin-images.js';
 import type { AssertionResult, ExerciseStep, Lesson, LessonContext } from './types.js';
@@ -386,6 +386,9 @@ const pushImagesPhase: Phase<Session<ClusterOptions>> = ({ options: { existing, 
       // The machine's was started with the cluster (provision); found again here, also for a lesson on a cluster the lesson before left up.
       const registry = existing ? { push: existing.registry!, pullAs: existing.registry! } : await provider.startRegistry!(REGISTRY_IMAGE, { signal, onLine });
       state.pushed = await pushImages(state.images, registry.push, { signal, onLine, pullAs: registry.pullAs });
+      // Nodes that mirror docker.io to the machine registry (k3d) find the images under their Docker
+      // Hub names too: a manifest applied by hand (image: nginx:latest, IfNotPresent) pulls them.
+      if (!existing && provider.addonsViaRegistry) await mirrorImages(state.images.map((image) => ({ local: image, name: image })), registry.push, { signal, onLine });
     },
   },
 ];

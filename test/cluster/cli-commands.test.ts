@@ -82,7 +82,7 @@ describe('kubelab up, list, run --manifests --json, down --all', () => {
     };
     expect(report).toMatchObject({ lesson: 'lesson-1', cluster: CLUSTER, passed: true, kubeconfig });
     // Where the time went, each phase once (lesson 1 has no exercise steps; provision and images run side by side).
-    expect(report.phases.map((p) => p.name).sort()).toEqual(['apply', 'cleanup', 'images', 'import', 'provision', 'tools', 'verify']);
+    expect(report.phases.map((p) => p.name).sort()).toEqual(['apply', 'cleanup', 'images', 'provision', 'push', 'tools', 'verify']);
     expect(report.results).toHaveLength(7);
     expect(report.results.filter((r) => !r.pass)).toEqual([]);
     expect(await kubectl(['get', 'deployment', 'myapp', '-o', 'jsonpath={.metadata.annotations.kubelab\\.test/source}'])).toBe('manifests-dir');

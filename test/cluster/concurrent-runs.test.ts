@@ -1,15 +1,18 @@
 /**
  * Two runs of one lesson at once: the second is refused at once (exit 3, naming the first run's pid
  * and the cluster) and touches nothing; the first is then interrupted and cleans up as usual. A run
- * killed with SIGKILL cannot clean up: `kubelab gc` then finds and deletes what it left.
+ * killed with SIGKILL cannot clean up: `kubelab gc` then finds and deletes what it left, the
+ * registry container it started included.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { MACHINE_REGISTRY_CONTAINER } from '../../src/cluster/machine-registry.js';
 import { claimHolder } from '../../src/lab/cluster-claim.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { registryContainerExists } from '../support/leftovers.js';
 
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const CLUSTER = 'yadoc-exposed';
@@ -75,6 +78,9 @@ describe('a second run of a lesson that is running', () => {
     const gc = await kubelab(['gc']);
     console.log(gc.all);
     expect(gc.stdout).toContain(`removed k3d cluster ${CLUSTER} (left by \`run lesson-1\`, pid ${victim.pid}`);
+    // The registry the run started (its nodes pull through it) goes too, once its cluster is gone.
+    expect(gc.stdout).toContain(`removed registry container ${MACHINE_REGISTRY_CONTAINER}`);
+    expect(await registryContainerExists()).toBe(false);
     expect(gc.exitCode).toBe(0);
     expect(await clusterContainers()).toBe('');
     expect((await kubelab(['gc'])).stdout).toBe('nothing left behind');

@@ -2,7 +2,8 @@
  * The interrupt soak: `kubelab run lesson-1` stopped by a signal to its whole process group (what a
  * terminal's Ctrl-C or a CI runner's SIGTERM does) at spread-out moments, teardown included. Every
  * run must exit 130 within 60 s of the signal and leave nothing: no container, volume or network of
- * the cluster, no kubeconfig or claim in its state dir, no temp dir (it gets its own TMPDIR).
+ * the cluster, no registry container it started, no kubeconfig, claim or lock in its state dir, no
+ * temp dir (it gets its own TMPDIR).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -10,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
+import { MACHINE_REGISTRY_CONTAINER } from '../../src/cluster/machine-registry.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { clusterLeftovers } from '../support/leftovers.js';
+import { clusterLeftovers, registryContainerExists } from '../support/leftovers.js';
 
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const CLUSTER = 'yadoc-exposed';
@@ -30,7 +32,7 @@ const CASES: Array<[string, Moment, NodeJS.Signals]> = [
   ['building the app image', { line: '❯ build images' }, 'SIGTERM'],
   ['creating the nodes', { container: `k3d-${CLUSTER}-server-0`, running: false }, 'SIGINT'],
   ['starting the agents', { container: `k3d-${CLUSTER}-agent-0`, running: true }, 'SIGTERM'],
-  ['importing images', { line: '❯ import images into' }, 'SIGINT'],
+  ['pushing images', { line: "❯ push images to the nodes' registry" }, 'SIGINT'],
   ['applying', { line: '❯ apply 3 objects' }, 'SIGINT'],
   ['verifying', { line: '❯ verify 7 assertions' }, 'SIGTERM'],
   ['deleting the cluster (1)', TEARDOWN, 'SIGINT'],
@@ -38,12 +40,14 @@ const CASES: Array<[string, Moment, NodeJS.Signals]> = [
   ['deleting the cluster (3)', TEARDOWN, 'SIGINT'],
 ];
 
-async function leftovers(runTmp: string): Promise<string[]> {
+async function leftovers(runTmp: string, registryBefore: boolean): Promise<string[]> {
   const files = async (dir: string, label: string) => (await readdir(dir).catch(() => [] as string[])).map((f) => `${label} ${f}`);
   return [
     ...(await clusterLeftovers(CLUSTER)),
+    ...(!registryBefore && (await registryContainerExists()) ? [`container ${MACHINE_REGISTRY_CONTAINER}`] : []),
     ...(await files(join(home, 'kubeconfigs'), 'kubeconfig')),
     ...(await files(join(home, 'runs'), 'claim')),
+    ...(await files(join(home, 'locks'), 'lock')),
     ...(await files(runTmp, 'temp')),
   ];
 }
@@ -83,6 +87,7 @@ describe(`interrupt soak: ${CASES.length} signals to kubelab run lesson-1's proc
   test.each(CASES)('while %s: %s... ', async (_moment, moment, signal) => {
     const runTmp = join(home, `tmp-${signal}-${Date.now()}`);
     await mkdir(runTmp);
+    const registryBefore = await registryContainerExists();
     const child = execa(process.execPath, [cli, 'run', 'lesson-1'], {
       reject: false,
       all: true,
@@ -102,6 +107,6 @@ describe(`interrupt soak: ${CASES.length} signals to kubelab run lesson-1's proc
     if (exited.exitCode !== 130) console.log(exited.all);
     expect(exited.exitCode).toBe(130);
     expect(String(exited.stderr)).toContain('interrupted; cleanup done');
-    expect(await leftovers(runTmp)).toEqual([]);
+    expect(await leftovers(runTmp, registryBefore)).toEqual([]);
   }, 8 * MINUTE);
 });

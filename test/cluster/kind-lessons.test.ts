@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { packageRoot } from '../../src/util/paths.js';
+import { kindClusterLeftovers } from '../support/leftovers.js';
 
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const MINUTE = 60_000;
@@ -21,13 +22,6 @@ async function runOnKind(lesson: string, extra: string[] = []): Promise<{ exitCo
   const result = await execa(process.execPath, [cli, 'run', lesson, '--provider', 'kind', '--junit', junit, ...extra], { reject: false, env: { CI: 'true' }, all: true });
   console.log(result.all);
   return { exitCode: result.exitCode, stdout: String(result.stdout), xml: await readFile(junit, 'utf8').catch(() => '') };
-}
-
-/** Node containers of the cluster, and kubelab's kind network once no kubelab kind cluster is left. */
-async function kindNodes(cluster: string): Promise<string[]> {
-  const { stdout } = await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`, '--format', '{{.Names}}']);
-  const network = await execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', 'network {{.Name}}']);
-  return [...stdout.split('\n'), ...network.stdout.split('\n')].filter(Boolean);
 }
 
 afterAll(async () => {
@@ -44,7 +38,7 @@ describe('lessons 1-3 on real kind clusters', () => {
     expect(run.stdout).toMatch(/PASS {2}GET http:\/\/127\.0\.0\.1:8081\/ \(Host: myapp\.local\) answers 200/);
     expect(run.stdout).toMatch(/local-path-provisioner: Running in local-path-storage/);
     expect(run.stdout).toContain('first answer via Ingress');
-    expect(await kindNodes('yadoc-exposed')).toEqual([]);
+    expect(await kindClusterLeftovers('yadoc-exposed')).toEqual([]);
   }, 20 * MINUTE);
 
   test('lesson 2: the HPA reads metrics from metrics-server, scales up under load and back down', async () => {
@@ -53,7 +47,7 @@ describe('lessons 1-3 on real kind clusters', () => {
     expect(run.xml).toMatch(/<testsuite name="lesson-2" tests="7" failures="0"/);
     expect(run.stdout).toMatch(/PASS {2}HPA myapp-hpa emits SuccessfulRescale/);
     expect(run.stdout).toMatch(/PASS {2}HPA myapp-hpa scales down as far as its metrics allow once the load stops/);
-    expect(await kindNodes('yadoc-exposed')).toEqual([]);
+    expect(await kindClusterLeftovers('yadoc-exposed')).toEqual([]);
   }, 25 * MINUTE);
 
   test("lesson 3: raw HTTPS with kind's certificates sees the pod; the k3s datastore claims are skipped, saying why", async () => {
@@ -63,7 +57,7 @@ describe('lessons 1-3 on real kind clusters', () => {
     expect(run.stdout).toMatch(/raw API volume (kube-api-access-\w+), client volume \1/);
     expect(run.stdout).toMatch(/SKIP {2}cluster yadoc-api-exposed keeps its state in SQLite through kine\n\s+observed: skipped on kind: k3s's datastore choice/);
     expect(run.stdout).toMatch(/4 passed, 0 failed, 2 skipped/);
-    expect(await kindNodes('yadoc-api-exposed')).toEqual([]);
-    expect(await kindNodes('yadoc-with-etcd')).toEqual([]);
+    expect(await kindClusterLeftovers('yadoc-api-exposed')).toEqual([]);
+    expect(await kindClusterLeftovers('yadoc-with-etcd')).toEqual([]);
   }, 20 * MINUTE);
 });

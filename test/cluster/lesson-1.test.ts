@@ -3,14 +3,15 @@
  * a real k3d cluster (1 server, 3 agents, 8081:80@loadbalancer), then what the forge must give it
  * (metrics answer), then proof that verify can fail: each break of the running lesson makes
  * `kubelab verify` exit 1 naming the assertion, each repair makes it exit 0 again; then `kubelab
- * down` leaving no container, volume or network behind.
+ * down` leaving no container, volume or network behind, and the user's kubeconfig as it was.
  */
-import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { requestUntil } from '../../src/load/request.js';
 import { packageRoot } from '../../src/util/paths.js';
 import { clusterLeftovers } from '../support/leftovers.js';
 
@@ -18,21 +19,32 @@ const CLUSTER = 'yadoc-exposed';
 const cli = join(packageRoot(), 'bin', 'kubelab.js');
 const MINUTE = 60_000;
 let dir: string;
+// The user's own kubeconfig, as $KUBECONFIG names it: kubelab and the tools it runs must leave it byte for byte.
+let userHome: string;
+const USER_KUBECONFIG = '# the user\'s own, comments and all\napiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\npreferences: {}\n';
+const userKubeconfig = () => join(userHome, 'config');
 
 function kubelab(args: string[]) {
-  return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true' }, all: true });
+  return execa(process.execPath, [cli, ...args], { reject: false, env: { CI: 'true', KUBECONFIG: userKubeconfig() }, all: true });
 }
+
+beforeAll(async () => {
+  userHome = await mkdtemp(join(tmpdir(), 'kubelab-it-user-kube-'));
+  await writeFile(userKubeconfig(), USER_KUBECONFIG);
+});
 
 afterAll(async () => {
   await kubelab(['down', 'lesson-1']);
   if (dir) await rm(dir, { recursive: true, force: true });
+  await rm(userHome, { recursive: true, force: true });
 }, 5 * MINUTE);
 
 describe('lesson 1 on a real k3d cluster from forged images', () => {
   test('run: every assertion passes', async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubelab-it-lesson1-'));
     const junit = join(dir, 'lesson-1.xml');
-    const result = await kubelab(['run', 'lesson-1', '--keep', '--trace', '--junit', junit, '--report', dir]);
+    // Imported into every node, the fallback path (the registry path is registry-images.test.ts's).
+    const result = await kubelab(['run', 'lesson-1', '--images-via', 'import', '--keep', '--trace', '--junit', junit, '--report', dir]);
     console.log(result.all);
     expect(result.exitCode).toBe(0);
     const xml = await readFile(junit, 'utf8');
@@ -100,10 +112,17 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
         break: ['patch', 'ingress', 'myapp-ingress', '--type=json', '-p', '[{"op":"replace","path":"/spec/rules/0/host","value":"other.local"}]'],
         repair: ['apply', '-f', manifest('ingress.yaml')],
         failing: 'GET http://127.0.0.1:8081/ (Host: myapp.local) answers 200',
+        // Traefik applies a changed Ingress after its provider throttle (2 s by default): until then
+        // the old route still answers, and a verify at that moment rightly passes.
+        inEffect: async () => {
+          const routed = await requestUntil({ url: 'http://127.0.0.1:8081/', host: 'myapp.local', accept: (answer) => answer.status === 404, deadline: Date.now() + 60_000, retryMs: 250 });
+          expect(routed.answer?.status).toBe(404);
+        },
       },
     ];
-    test.each(breaks)('$what', async ({ break: breakArgs, repair, failing }) => {
+    test.each(breaks)('$what', async ({ break: breakArgs, repair, failing, inEffect }) => {
       await kubectl(breakArgs);
+      await inEffect?.();
       const broken = await kubelab(['verify', 'lesson-1', '--timeout', '20']);
       console.log(broken.all);
       expect(broken.exitCode).toBe(1);
@@ -121,5 +140,7 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
     expect(result.exitCode).toBe(0);
     expect(await clusterLeftovers(CLUSTER)).toEqual([]);
     expect(existsSync(kubeconfig)).toBe(false);
+    // k3d's own delete rewrites the default kubeconfig unless pointed elsewhere.
+    expect(await readFile(userKubeconfig(), 'utf8')).toBe(USER_KUBECONFIG);
   }, 5 * MINUTE);
 });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { packageRoot } from '../../src/util/paths.js';
+import { danglingVolumes } from '../support/leftovers.js';
 
 const CLUSTER = 'k8s-master-machine';
 const CONTROL_PLANE = `${CLUSTER}-control-plane`;
@@ -35,12 +36,12 @@ async function leftovers(): Promise<string[]> {
   const filter = ['--filter', `label=io.x-k8s.kind.cluster=${CLUSTER}`];
   const [containers, volumes, networks] = await Promise.all([
     execa('docker', ['ps', '-a', ...filter, '--format', 'container {{.Names}}']),
-    execa('docker', ['volume', 'ls', '--filter', 'dangling=true', '--format', 'volume {{.Name}}']),
+    danglingVolumes(),
     execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', 'network {{.Name}}']),
   ]);
   // Another test may leave an anonymous volume dangling meanwhile: only new ones are this cluster's.
-  const newVolumes = volumes.stdout.split('\n').filter((v) => v && !volumesBefore.includes(v));
-  return [containers.stdout, newVolumes.join('\n'), networks.stdout].flatMap((out) => out.split('\n').filter(Boolean));
+  const newVolumes = volumes.filter((v) => !volumesBefore.includes(v)).map((v) => `volume ${v}`);
+  return [...[containers.stdout, networks.stdout].flatMap((out) => out.split('\n').filter(Boolean)), ...newVolumes];
 }
 
 afterAll(async () => {
@@ -51,7 +52,7 @@ afterAll(async () => {
 describe('lesson 4 on a real kind cluster from the forged node image', () => {
   test('run: every assertion passes, with the apply traced hop by hop', async () => {
     dir = await mkdtemp(join(tmpdir(), 'kubelab-it-lesson4-'));
-    volumesBefore = (await execa('docker', ['volume', 'ls', '--filter', 'dangling=true', '--format', 'volume {{.Name}}'])).stdout.split('\n');
+    volumesBefore = await danglingVolumes();
     const junit = join(dir, 'lesson-4.xml');
     const result = await kubelab(['run', 'lesson-4', '--keep', '--trace', '--junit', junit]);
     console.log(result.all);

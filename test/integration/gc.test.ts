@@ -1,8 +1,8 @@
 /**
  * `kubelab gc` sweeps what killed runs left and nothing else, as the built CLI: a stale claim, a
- * kubeconfig of a cluster that no longer exists and a temp dir of a dead process go, as do a claim
- * and a temp dir whose pid a later process drew; a live run's
- * claim and temp dir and a kept cluster's claim stay untouched by --dry-run and by the sweep alike.
+ * kubeconfig of a cluster that no longer exists, and a lock file and a temp dir of a dead process go,
+ * as do a claim and a temp dir whose pid a later process drew; a live run's claim, lock and temp dir
+ * and a kept cluster's claim stay untouched by --dry-run and by the sweep alike.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
@@ -30,6 +30,7 @@ async function claim(cluster: string, pid: number, keep: boolean, start?: string
 const state = async () => ({
   runs: (await readdir(join(home, 'runs'))).sort(),
   kubeconfigs: (await readdir(join(home, 'kubeconfigs'))).sort(),
+  locks: (await readdir(join(home, 'locks'))).sort(),
   tmp: (await readdir(tmp)).sort(),
 });
 
@@ -38,6 +39,7 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'kubelab-gc-tmp-'));
   await mkdir(join(home, 'runs'));
   await mkdir(join(home, 'kubeconfigs'));
+  await mkdir(join(home, 'locks'));
   // A process that ran and is gone: its pid names what a killed run left.
   const dead = execa('true');
   deadPid = dead.pid!;
@@ -50,6 +52,8 @@ beforeAll(async () => {
   await claim('kubelab-gc-reused', live.pid!, false, `${processStart(live.pid!)!.split(':')[0]}:1`);
   await writeFile(join(home, 'kubeconfigs', 'kubelab-gc-gone.yaml'), 'apiVersion: v1\nkind: Config\n');
   await writeFile(join(home, 'kubeconfigs', 'kubelab-gc-live.yaml'), 'apiVersion: v1\nkind: Config\n');
+  await writeFile(join(home, 'locks', 'machine-registry.lock'), JSON.stringify({ pid: deadPid }));
+  await writeFile(join(home, 'locks', 'held.lock'), JSON.stringify({ pid: live.pid, start: processStart(live.pid!) }));
   await mkdir(join(tmp, `kubelab-${deadPid}-run-abc123`));
   await mkdir(join(tmp, `kubelab-${live.pid}-run-def456`));
   // Made an hour before the live process started: a killed run's dir whose pid was drawn again.
@@ -77,6 +81,7 @@ describe('kubelab gc', () => {
         `would remove claim on kubelab-gc-kept (by \`run lesson-1\`, pid ${deadPid}, since 2026-12-02T00:00:00.000Z)`,
         `would remove claim on kubelab-gc-reused (by \`run lesson-1\`, pid ${live.pid}, since 2026-12-02T00:00:00.000Z)`,
         `would remove kubeconfig ${join(home, 'kubeconfigs', 'kubelab-gc-gone.yaml')} (cluster kubelab-gc-gone no longer exists)`,
+        `would remove lock file ${join(home, 'locks', 'machine-registry.lock')} (pid ${deadPid} is gone)`,
         `would remove temp dir ${join(tmp, `kubelab-${deadPid}-run-abc123`)} (pid ${deadPid} is gone)`,
         `would remove temp dir ${join(tmp, `kubelab-${live.pid}-run-old789`)} (pid ${live.pid} now belongs to a later process)`,
       ].sort(),
@@ -91,6 +96,7 @@ describe('kubelab gc', () => {
     expect(await state()).toEqual({
       runs: ['kubelab-gc-live.json'],
       kubeconfigs: ['kubelab-gc-live.yaml'],
+      locks: ['held.lock'],
       tmp: [`kubelab-${live.pid}-run-def456`, 'kubelab-unrelated'].sort(),
     });
     expect((await kubelab(['gc'])).stdout).toBe('nothing left behind');

@@ -2,7 +2,8 @@
  * The forged k3s node image for real: built from source (or found current and skipped) after the
  * images it carries, then run as a single-node k3s server in a privileged container, as k3d runs it.
  * The node must become Ready (kubelet, containerd with kubelab's config template, flannel CNI), and
- * a pod must run from the pause image in its airgap tarball.
+ * a pod must run from the pause image in its airgap tarball. Its flannel CNI plugin, driven by hand,
+ * waits for the node's subnet lease instead of failing on it.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -106,4 +107,32 @@ describe('the forged k3s node image', () => {
     // The pod's address comes from flannel's subnet for this node (10.42.0.0/24 on the first node).
     expect(pod.status?.podIP).toMatch(/^10\.42\.0\.\d+$/);
   }, 5 * MINUTE);
+});
+
+describe("the node image's flannel CNI plugin", () => {
+  // A node container that runs nothing: the plugin is driven by hand, as containerd drives it.
+  const idle = `kubelab-it-cni-${process.pid}`;
+  const LEASE = 'FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n';
+  const CONFIG = JSON.stringify({ cniVersion: '0.4.0', name: 'cbr0', type: 'flannel', delegate: { hairpinMode: true, isDefaultGateway: true } });
+
+  beforeAll(async () => {
+    await execa('docker', ['run', '--detach', '--name', idle, '--entrypoint', 'sleep', FORGED_K3S_IMAGE, 'infinity']);
+  }, MINUTE);
+  afterAll(() => removeContainer(idle), MINUTE);
+
+  test('an ADD before flannel holds the lease waits for it, then runs the plugin (no "subnet.env: no such file")', async () => {
+    const env = ['CNI_COMMAND=ADD', 'CNI_CONTAINERID=kubelab-it', 'CNI_NETNS=/nonexistent', 'CNI_IFNAME=eth0', 'CNI_PATH=/usr/lib/cni'];
+    const add = execa('docker', ['exec', '--interactive', ...env.flatMap((e) => ['--env', e]), idle, '/usr/lib/cni/flannel'], { input: CONFIG, reject: false, all: true });
+    // The script is seen waiting in the node while the lease is missing...
+    const waiting = async () => (await execa('docker', ['exec', idle, 'pgrep', '-f', '/usr/lib/cni/flannel'], { reject: false })).exitCode === 0;
+    while (!(await waiting())) if (add.exitCode !== null) break;
+    expect(add.exitCode).toBeNull();
+    // ...and goes on once flannel has written it: the plugin then fails further on, making the bridge
+    // (this container may not), instead of on the missing lease.
+    await execa('docker', ['exec', '--interactive', idle, 'sh', '-c', 'mkdir -p /run/flannel && cat > /run/flannel/subnet.env'], { input: LEASE });
+    const result = await add;
+    console.log(result.all);
+    expect(result.all).not.toContain('subnet.env');
+    expect(result.all).toContain('failed to create bridge');
+  }, 2 * MINUTE);
 });

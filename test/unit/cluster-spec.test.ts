@@ -53,7 +53,7 @@ describe('k3d', () => {
   });
   test('a cluster on the node registry uses it, mirrors docker.io to it, and hides the airgap dir from every node', () => {
     const registry = { push: '127.0.0.1:41234', pullAs: 'k3d-kubelab-registry:41234' };
-    const args = k3dCreateArgs({ ...course, registry }, { config: '/tmp/x/registries.yaml', emptyDir: '/state/empty' });
+    const args = k3dCreateArgs(course, { registry, config: '/tmp/x/registries.yaml', emptyDir: '/state/empty' });
     expect(args.join(' ')).toContain('--registry-use k3d-kubelab-registry:41234 --registry-config /tmp/x/registries.yaml -v /state/empty:/var/lib/rancher/k3s/agent/images@all');
     expect(registriesYaml(registry)).toBe('mirrors:\n  docker.io:\n    endpoint:\n      - http://k3d-kubelab-registry:5000\n');
     expect(k3dCreateArgs(course).join(' ')).not.toMatch(/registry|images@all/);

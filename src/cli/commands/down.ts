@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import { removeKubeconfig } from '../../cluster/kubeconfig-file.js';
 import { deleteCluster } from '../../cluster/teardown.js';
-import { MACHINE_REGISTRY_CONTAINER, removeMachineRegistry } from '../../cluster/machine-registry.js';
+import { MACHINE_REGISTRY_CONTAINER, removeMachineRegistry, retireMachineRegistry } from '../../cluster/machine-registry.js';
 import { PROVIDERS, providerFor } from '../../cluster/registry.js';
 import { EnvironmentError, InputError } from '../../errors.js';
-import { allClaims, claimHolder } from '../../lab/cluster-claim.js';
+import { allClaims, claimHolder, otherRunIsLive } from '../../lab/cluster-claim.js';
 import { lessonIds, loadLesson } from '../../lab/catalog.js';
 import type { CommandContext } from '../command-context.js';
 import { clusterSpecFor, companionSpecsFor } from '../../lab/lesson-clusters.js';
@@ -18,7 +18,7 @@ export function downCommand(program: Command, { signal }: CommandContext): void 
     .addOption(new Option('--provider <name>', 'provider').choices([...PROVIDERS]))
     .option('--name <cluster>', "cluster name (alone: that cluster, on k3d unless --provider says otherwise)")
     .option('--force', 'delete even a cluster a live kubelab run is using (that run then fails)')
-    .option('--registry', `also remove kubelab's machine registry (${MACHINE_REGISTRY_CONTAINER}) and the images pushed to it; alone, only that`)
+    .option('--registry', `also remove kubelab's machine registry (${MACHINE_REGISTRY_CONTAINER}) and the images stored in it; alone, only that`)
     .action(async (id: string | undefined, flags) => {
       if (!id && !flags.all && !flags.registry && !flags.name) throw new InputError('down: name a lesson, or pass --name, --all or --registry');
       const ids = flags.all ? await lessonIds() : id ? [id] : [];
@@ -53,6 +53,8 @@ export function downCommand(program: Command, { signal }: CommandContext): void 
         }
       }
       if (flags.registry) await downRegistry(Boolean(flags.force), signal);
+      // The registry's container goes with the last cluster that pulled through it (its images stay).
+      else if (await retireMachineRegistry(otherRunIsLive, { signal })) process.stdout.write(`stopped registry ${MACHINE_REGISTRY_CONTAINER} (its images kept)\n`);
     });
 }
 

@@ -13,7 +13,7 @@ import { lessonClustersFor } from '../../lab/lesson-clusters.js';
 import { checkReportTargets } from '../output-paths.js';
 import { reportOutcome, reportOutcomes } from '../report-outcome.js';
 import { resolveClusterAccess, type AccessFlags } from '../access.js';
-import { IMAGES_VIA } from '../../images/lesson-images.js';
+import { DEFAULT_IMAGES_VIA, IMAGES_VIA } from '../../images/lesson-images.js';
 import { existingTargetOf, type ExistingCluster } from '../../lab/existing-cluster.js';
 
 interface TargetFlags extends AccessFlags {
@@ -58,7 +58,7 @@ export function runCommand(program: Command, { signal, setExitCode }: CommandCon
     .option('--all', 'run every built-in lesson as one suite')
     .option('--manifests <dir>', "apply these manifests instead of the lesson's own")
     .option('--keep', 'keep the cluster afterwards (for kubectl, or for `kubelab verify`); with --kubeconfig, keep what the lesson created')
-    .addOption(new Option('--images-via <how>', "how the lesson's images reach the nodes: import = into every node; registry = pushed once to kubelab's registry, pulled by the nodes that run them (on k3d the add-ons too)").choices([...IMAGES_VIA]))
+    .addOption(new Option('--images-via <how>', `how the lesson's images reach the nodes: registry = pushed once to kubelab's registry, pulled by the nodes that run them (on k3d the add-ons too); import = into every node (default: ${DEFAULT_IMAGES_VIA})`).choices([...IMAGES_VIA]))
     .option('--kubeconfig <file>', 'run in this cluster of yours instead of making one: kubelab creates only objects that do not exist there and deletes exactly those afterwards')
     .option('--context <name>', 'the context of that kubeconfig (default: its current one)')
     .option('--registry <host[:port]>', "with --kubeconfig: push the lesson's images here, as your cluster's nodes pull from it (e.g. localhost:5001)")

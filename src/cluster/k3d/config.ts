@@ -44,8 +44,9 @@ export function observeK3dCluster(cluster: K3dCluster): ObservedCluster {
 /** Where k3s imports airgap tarballs at boot: kubelab's node image carries the add-ons' there. */
 export const K3S_AIRGAP_DIR = '/var/lib/rancher/k3s/agent/images';
 
-/** Files the create of a cluster with a node registry needs (written by the provider). */
-export interface RegistryFiles {
+/** The registry a cluster's nodes pull from, with the files its create needs (written by the provider). */
+export interface RegistryUse {
+  registry: NodeRegistry;
   /** registries.yaml mirroring docker.io to the registry. */
   config: string;
   /** An empty directory mounted over the airgap dir: the add-ons are pulled, not imported by every node. */
@@ -59,15 +60,14 @@ export function registriesYaml(registry: NodeRegistry): string {
 }
 
 /** k3d's CLI arguments for `spec`; the user's kubeconfig is never updated nor switched. */
-export function k3dCreateArgs(spec: ClusterSpec, registryFiles?: RegistryFiles): string[] {
+export function k3dCreateArgs(spec: ClusterSpec, registryUse?: RegistryUse): string[] {
   const args = ['cluster', 'create', spec.name, '--servers', String(spec.servers), '--agents', String(spec.agents)];
   for (const port of spec.ports) args.push('-p', formatPortMapping(port));
   if (spec.apiPort) args.push('--api-port', String(spec.apiPort));
   for (const k3sArg of spec.k3sArgs) args.push('--k3s-arg', `${k3sArg.arg}@${k3sArg.nodeFilter}`);
   args.push('--image', spec.image ?? FORGED_K3S_IMAGE);
-  if (spec.registry) {
-    if (!registryFiles) throw new Error(`cluster ${spec.name} uses a registry: its files are needed`);
-    args.push('--registry-use', spec.registry.pullAs, '--registry-config', registryFiles.config, '-v', `${registryFiles.emptyDir}:${K3S_AIRGAP_DIR}@all`);
+  if (registryUse) {
+    args.push('--registry-use', registryUse.registry.pullAs, '--registry-config', registryUse.config, '-v', `${registryUse.emptyDir}:${K3S_AIRGAP_DIR}@all`);
   }
   args.push('--kubeconfig-update-default=false', '--kubeconfig-switch-context=false', '--wait', '--timeout', '600s');
   return args;

@@ -4,12 +4,12 @@ import { stateDir } from '../../util/paths.js';
 import { assertDockerAvailable } from '../../docker/engine.js';
 import { run, runAllowingFailure } from '../../util/exec.js';
 import { saveKubeconfig } from '../kubeconfig-file.js';
-import { collectContainerLogs } from '../node-logs.js';
-import type { ClusterProvider, ClusterSummary, JoinTokenServer, ProviderCallOptions } from '../provider.js';
+import { collectContainerLogs, containersWithLabel } from '../node-logs.js';
+import type { ClusterProvider, ClusterSummary, CreateOptions, JoinTokenServer, ProviderCallOptions } from '../provider.js';
 import type { ClusterSpec, NodeRegistry, ObservedCluster } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { makeTempDir } from '../../util/temp.js';
-import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryFiles } from './config.js';
+import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryUse } from './config.js';
 import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER, networkMembers, removeNetworkUnlessUsed } from '../machine-registry.js';
 import { importIntoNodes } from './images.js';
 
@@ -67,18 +67,20 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
     ];
   }
 
-  async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
+  async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<void> {
+    // The nodes pull their add-ons through the registry from their first start: it must be ready first.
+    const registry = await options.registry;
     // k3d writes a hosts file per node into TMPDIR and never removes it: give it a dir of ours.
     const tmp = await makeTempDir('k3d-create');
     try {
-      let files: RegistryFiles | undefined;
-      if (spec.registry) {
+      let registryUse: RegistryUse | undefined;
+      if (registry) {
         // k3d copies registries.yaml into the nodes at create; the empty dir stays mounted for the cluster's life.
-        files = { config: join(tmp, 'registries.yaml'), emptyDir: join(stateDir(), 'empty') };
-        await writeFile(files.config, registriesYaml(spec.registry));
-        await mkdir(files.emptyDir, { recursive: true });
+        registryUse = { registry, config: join(tmp, 'registries.yaml'), emptyDir: join(stateDir(), 'empty') };
+        await writeFile(registryUse.config, registriesYaml(registry));
+        await mkdir(registryUse.emptyDir, { recursive: true });
       }
-      await run(this.k3d(), k3dCreateArgs(spec, files), { signal: options.signal, onLine: options.onLine, env: { TMPDIR: tmp } });
+      await run(this.k3d(), k3dCreateArgs(spec, registryUse), { signal: options.signal, onLine: options.onLine, env: { TMPDIR: tmp } });
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
@@ -90,7 +92,7 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
 
   /** k3d connects the registry to the network of each cluster made with `--registry-use`. */
   async pullsFrom(name: string, _registry: NodeRegistry, options: ProviderCallOptions = {}): Promise<boolean> {
-    return (await networkMembers(`k3d-${name}`, options))?.includes(MACHINE_REGISTRY_CONTAINER) ?? false;
+    return (await networkMembers(this.network(name), options))?.includes(MACHINE_REGISTRY_CONTAINER) ?? false;
   }
 
   deleteCommand(name: string): string {
@@ -98,10 +100,26 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
   }
 
   async delete(name: string, options: ProviderCallOptions = {}): Promise<void> {
-    await run(this.k3d(), ['cluster', 'delete', name], { signal: options.signal, onLine: options.onLine, ownProcessGroup: true });
+    // k3d's delete rewrites the default kubeconfig (dropping the cluster's entries, and the file's
+    // comments and layout with them) even when it holds none of them: point it at a file of ours.
+    const scratch = await makeTempDir('k3d-delete');
+    try {
+      // k3d removes the nodes one after another, each taking its pods down as it goes (about a second
+      // a node); killed all at once first, what k3d then removes are stopped containers.
+      const nodes = (await containersWithLabel(this.nodeLabel(name), options)).filter((node) => node.state === 'running').map((node) => node.name);
+      if (nodes.length > 0) await runAllowingFailure('docker', ['kill', ...nodes], { signal: options.signal, ownProcessGroup: true });
+      await run(this.k3d(), ['cluster', 'delete', name], {
+        signal: options.signal,
+        onLine: options.onLine,
+        ownProcessGroup: true,
+        env: { KUBECONFIG: join(scratch, 'kubeconfig') },
+      });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
     // A delete cut short (the daemon restarting) can remove the nodes and leave the network, which
     // k3d, finding no cluster, then never removes.
-    if (await removeNetworkUnlessUsed(`k3d-${name}`)) options.onLine?.(`removed network k3d-${name}, which k3d left`);
+    if (await removeNetworkUnlessUsed(this.network(name))) options.onLine?.(`removed network ${this.network(name)}, which k3d left`);
   }
 
   async list(options?: ProviderCallOptions): Promise<ClusterSummary[]> {
@@ -128,6 +146,10 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
 
   nodeLabel(name: string): string {
     return `k3d.cluster=${name}`;
+  }
+
+  network(name: string): string {
+    return `k3d-${name}`;
   }
 
   async collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]> {

@@ -6,7 +6,7 @@ import { EnvironmentError } from '../../errors.js';
 import { run, runAllowingFailure } from '../../util/exec.js';
 import { saveKubeconfig } from '../kubeconfig-file.js';
 import { collectContainerLogs, containersWithLabel, parseDockerPorts } from '../node-logs.js';
-import type { ClusterProvider, ClusterSummary, ProviderCallOptions } from '../provider.js';
+import type { ClusterProvider, ClusterSummary, CreateOptions, ProviderCallOptions } from '../provider.js';
 import type { Addon, ClusterSpec, NodeRegistry, ObservedCluster, PortMapping } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER, MACHINE_REGISTRY_INNER_PORT, MACHINE_REGISTRY_TOOL, removeNetworkUnlessUsed } from '../machine-registry.js';
@@ -57,7 +57,7 @@ export class KindProvider implements ClusterProvider {
     return [spec.image ?? FORGED_KIND_IMAGE];
   }
 
-  async create(spec: ClusterSpec, options: ProviderCallOptions = {}): Promise<void> {
+  async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<void> {
     const dir = await makeTempDir('kind');
     try {
       const configFile = join(dir, 'kind-config.yaml');
@@ -66,7 +66,9 @@ export class KindProvider implements ClusterProvider {
       // --kubeconfig keeps kind away from ~/.kube/config.
       args.push('--kubeconfig', join(dir, 'kubeconfig'));
       await run(this.kind(), args, { signal: options.signal, onLine: options.onLine, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: KUBELAB_KIND_NETWORK } });
-      if (spec.registry) await this.useRegistry(spec.name, spec.registry, options);
+      // The nodes need the registry only from the lesson's first pull: it started beside kind's create.
+      const registry = await options.registry;
+      if (registry) await this.useRegistry(spec.name, registry, options);
       for (const addon of spec.addons ?? []) await this.applyAddon(spec.name, addon, options);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -174,6 +176,10 @@ export class KindProvider implements ClusterProvider {
 
   nodeLabel(name: string): string {
     return `${CLUSTER_LABEL}=${name}`;
+  }
+
+  network(): string {
+    return KUBELAB_KIND_NETWORK;
   }
 
   async collectLogs(name: string, dir: string, options?: ProviderCallOptions): Promise<string[]> {
