@@ -12,6 +12,9 @@ export default {
   // Many tests start kubelab or docker as child processes: on a loaded 2-core machine one start alone
   // can take seconds. A test that waits on a cluster sets its own, longer timeout.
   testTimeout: 30_000,
+  // Jest repeats the failing tests after the totals only above 20 files by default: a CI log's tail
+  // must name the failing test and its assertion whatever the count.
+  reporters: [['default', { summaryThreshold: 0 }]],
   // CLI tests run dist/: it is rebuilt first whenever a source is newer.
   globalSetup: '<rootDir>/test/support/fresh-dist.js',
   projects: [

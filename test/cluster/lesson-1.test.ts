@@ -100,6 +100,9 @@ describe('lesson 1 on a real k3d cluster from forged images', () => {
         break: ['patch', 'service', 'myapp-service', '--type=json', '-p', '[{"op":"replace","path":"/spec/ports/0/targetPort","value":5001}]'],
         repair: ['apply', '-f', manifest('service.yaml')],
         failing: 'Service myapp-service has a ready endpoint on port 5000',
+        // The EndpointSlice controller copies the new port a moment after the patch: a verify before
+        // that rightly passes.
+        inEffect: () => kubectl(['wait', 'endpointslice', '-l', 'kubernetes.io/service-name=myapp-service', '--for=jsonpath={.ports[0].port}=5001', '--timeout=60s']),
       },
       {
         what: 'the Deployment scaled to 0',

@@ -72,6 +72,8 @@ describe('lesson 4 on a real kind cluster from the forged node image', () => {
     try {
       await kubectl(['wait', '--for=delete', `pod/kube-scheduler-${CONTROL_PLANE}`, '-n', 'kube-system', '--timeout=120s']);
       await kubectl(['scale', 'deployment', 'web', '--replicas=3']);
+      // The ReplicaSet makes the two new pods a moment after the scale: a verify before that sees only bound ones.
+      await kubectl(['wait', 'replicaset', '-l', 'app=web', '--for=jsonpath={.status.replicas}=3', '--timeout=60s']);
       const broken = await kubelab(['verify', 'lesson-4', '--timeout', '20']);
       console.log(broken.all);
       expect(broken.exitCode).toBe(1);

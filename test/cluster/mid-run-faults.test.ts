@@ -74,6 +74,22 @@ async function agentRunningNeither(selectors: string[]): Promise<string> {
   return free;
 }
 
+/**
+ * Traefik moved off `node` when it runs there: one replica, it carries every request of the load, and
+ * with its node dead each later check through the Ingress would wait for its eviction too. The node
+ * is cordoned first, so that the new pod lands elsewhere; its old pod is gone before the wait.
+ */
+async function moveTraefikOff(node: string): Promise<void> {
+  const kubeconfig = (await execa(process.execPath, [cli, 'kubeconfig', 'lesson-2'])).stdout.trim();
+  const kubectl = (...args: string[]) => execa('kubectl', ['--kubeconfig', kubeconfig, '-n', 'kube-system', ...args]);
+  const selector = 'app.kubernetes.io/name=traefik';
+  const { stdout } = await kubectl('get', 'pods', '-l', selector, '-o', 'jsonpath={.items[*].spec.nodeName}');
+  if (!stdout.split(/\s+/).includes(node)) return;
+  await kubectl('cordon', node);
+  await kubectl('delete', 'pods', '-l', selector, '--field-selector', `spec.nodeName=${node}`, '--wait=true');
+  await kubectl('wait', 'pods', '-l', selector, '--for=condition=Ready', '--timeout=120s');
+}
+
 /** The "faults during the run" lines of the terminal summary. */
 function faultsOf(output: string): string[] {
   const section = output.split('\n  faults during the run:\n')[1] ?? '';
@@ -134,7 +150,9 @@ describe('faults in the middle of a run', () => {
     const run = start(['lesson-2', '--report', dir]);
     // Once the load runs (its first progress line), not while the step still waits for the app.
     expect(await reached(run, '› load: ')).toBe(true);
+    // Two pods on three agents: one agent is always free of both.
     const node = await agentRunningNeither(['hpa-test/app=myapp', 'kube-system/k8s-app=metrics-server']);
+    await moveTraefikOff(node);
     await execa('docker', ['kill', node]);
     const result = await endsWithin(run, 15 * MINUTE);
     console.log(result.all);
