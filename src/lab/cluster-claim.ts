@@ -19,11 +19,13 @@ export interface ClusterClaim {
   since: string;
 }
 
-const claimPath = (cluster: string) => join(stateDir(), 'runs', `${cluster}.json`);
+/** Where claims live: one file per cluster. */
+export const claimsDir = () => join(stateDir(), 'runs');
+const claimPath = (cluster: string) => join(claimsDir(), `${cluster}.json`);
 
 /** Every claim on record, live or left by a killed run. */
 export async function allClaims(): Promise<ClusterClaim[]> {
-  const dir = join(stateDir(), 'runs');
+  const dir = claimsDir();
   const names = await readdir(dir).catch(() => [] as string[]);
   const claims = await Promise.all(names.filter((n) => n.endsWith('.json')).map((n) => readFile(join(dir, n), 'utf8').then((t) => JSON.parse(t) as ClusterClaim, () => undefined)));
   return claims.filter((c): c is ClusterClaim => c !== undefined);
@@ -63,7 +65,7 @@ export async function claimClusters(
   clusters: ReadonlyArray<{ name: string; provider: ProviderName }>,
   run: { command: string; keep: boolean },
 ): Promise<() => Promise<void>> {
-  await mkdir(join(stateDir(), 'runs'), { recursive: true });
+  await mkdir(claimsDir(), { recursive: true });
   const taken: string[] = [];
   const release = async () => {
     for (const cluster of taken.splice(0)) await rm(claimPath(cluster), { force: true });

@@ -1,4 +1,4 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
@@ -6,11 +6,12 @@ import { deleteCluster } from '../cluster/teardown.js';
 import { PROVIDERS, providerFor } from '../cluster/registry.js';
 import type { ProviderName } from '../cluster/spec.js';
 import { stateDir } from '../util/paths.js';
-import { isAlive, processStartedAt } from '../util/process.js';
+import { isAlive, startedAfterChange } from '../util/process.js';
 import { tempDirOwner } from '../util/temp.js';
-import { allClaims, claimIsLive, dropClaim, otherRunIsLive } from './cluster-claim.js';
+import { allClaims, claimIsLive, claimsDir, dropClaim, otherRunIsLive } from './cluster-claim.js';
 import { MACHINE_REGISTRY_CONTAINER, machineRegistryNetworks, retireMachineRegistry } from '../cluster/machine-registry.js';
-import { abandonedLocks } from '../util/machine-lock.js';
+import { abandonedLocks, locksDir } from '../util/machine-lock.js';
+import { abandonedFiles } from '../util/exclusive-file.js';
 
 /** Something a run left behind and how to remove it. */
 export interface Leftover {
@@ -22,7 +23,7 @@ export interface Leftover {
  * What runs that were killed (SIGKILL, a crashed machine) left behind, with no live run owning it:
  * the clusters they would have deleted and their claims, kubeconfigs in kubelab's state dir of
  * clusters that no longer exist, the machine registry's container once nothing needs it, lock
- * files and kubelab temp dirs of processes that are gone. Clusters a run was told to keep (`--keep`, `up`)
+ * files, partial writes, takeover guards and kubelab temp dirs of processes that are gone. Clusters a run was told to keep (`--keep`, `up`)
  * are left alone.
  */
 export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
@@ -83,6 +84,12 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
   }
 
   for (const lock of await abandonedLocks()) leftovers.push({ what: `lock file ${lock.path} (pid ${lock.pid} is gone)`, remove: lock.release });
+  for (const dir of [locksDir(), claimsDir()]) {
+    for (const file of await abandonedFiles(dir)) {
+      const what = file.path.endsWith('.partial') ? 'partial write' : 'takeover guard';
+      leftovers.push({ what: `${what} ${file.path} (pid ${file.pid} is gone)`, remove: () => rm(file.path, { force: true }) });
+    }
+  }
 
   for (const name of await readdir(tmpdir())) {
     const owner = tempDirOwner(name);
@@ -94,15 +101,4 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
     leftovers.push({ what: `temp dir ${path} (${why})`, remove: () => rm(path, { recursive: true, force: true }) });
   }
   return leftovers;
-}
-
-/**
- * Whether the process now holding `pid` started after `path` last changed: then it drew a reused pid
- * and cannot be the one that made (and would still be writing) the temp dir.
- */
-async function startedAfterChange(pid: number, path: string): Promise<boolean> {
-  const started = processStartedAt(pid);
-  const changed = await stat(path).then((s) => s.mtimeMs, () => undefined);
-  // The start time is known to 10 ms (clock ticks): a second's margin keeps a live owner's dir.
-  return started !== undefined && changed !== undefined && started > changed + 1000;
 }

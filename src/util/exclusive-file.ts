@@ -1,15 +1,28 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { isSameProcess, processStart } from './process.js';
+import { link, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isAlive, isSameProcess, processStart, startedAfterChange } from './process.js';
 
-/** Writes `text` to `path` unless a file is there already (then false): the one writer wins. */
-export function createExclusive(path: string, text: string): Promise<boolean> {
-  return writeFile(path, text, { flag: 'wx', mode: 0o600 }).then(
-    () => true,
-    (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-      return false;
-    },
-  );
+let partialWrites = 0;
+const PARTIAL = /\.(\d+)-\d+\.partial$/;
+
+/**
+ * Writes `text` to `path` unless a file is there already (then false): the one writer wins. The text
+ * is written beside it first and linked into place, so that `path` exists whole or not at all: a
+ * process killed mid-write leaves a `.partial` file (`kubelab gc` removes it), never an empty lock
+ * or claim that every later run would stumble on.
+ */
+export async function createExclusive(path: string, text: string): Promise<boolean> {
+  const partial = `${path}.${process.pid}-${++partialWrites}.partial`;
+  await writeFile(partial, text, { mode: 0o600 });
+  try {
+    await link(partial, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  } finally {
+    await rm(partial, { force: true });
+  }
 }
 
 /** The process recorded in an owner file (a lock, a claim, a guard): its pid and process start. */
@@ -35,7 +48,7 @@ export async function removeIfOwnerGone(path: string, ownerOf: (text: string) =>
     return false;
   }
   try {
-    // Unreadable or half-written (its writer is between create and write): not known to be gone.
+    // Unreadable (removed meanwhile): not known to be gone.
     const owner = await readFile(path, 'utf8').then(ownerOf).catch(() => undefined);
     if (!owner || isSameProcess(owner.pid, owner.start)) return false;
     await rm(path, { force: true });
@@ -43,4 +56,21 @@ export async function removeIfOwnerGone(path: string, ownerOf: (text: string) =>
   } finally {
     await rm(guard, { force: true });
   }
+}
+
+/** Partial writes and takeover guards in `dir` whose process is gone: what a process killed mid-way left. */
+export async function abandonedFiles(dir: string): Promise<Array<{ path: string; pid: number }>> {
+  const abandoned = [];
+  for (const file of await readdir(dir).catch(() => [] as string[])) {
+    const path = join(dir, file);
+    const writer = PARTIAL.exec(file);
+    if (writer) {
+      const pid = Number(writer[1]);
+      if (!isAlive(pid) || (await startedAfterChange(pid, path))) abandoned.push({ path, pid });
+    } else if (file.endsWith('.takeover')) {
+      const decider = await readFile(path, 'utf8').then((text) => JSON.parse(text) as FileOwner).catch(() => undefined);
+      if (decider && !isSameProcess(decider.pid, decider.start)) abandoned.push({ path, pid: decider.pid });
+    }
+  }
+  return abandoned;
 }

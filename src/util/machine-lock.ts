@@ -22,7 +22,7 @@ export async function withMachineLock<T>(name: string, work: () => Promise<T>, o
   for (;;) {
     options.signal?.throwIfAborted();
     if (await createExclusive(path, JSON.stringify(me))) break;
-    // Unreadable (let go meanwhile, or not yet written): waited for below like a live holder, within the deadline.
+    // Unreadable (let go meanwhile): waited for below like a live holder, within the deadline.
     const holder = await readHolder(path);
     // Its process is gone: removed (unless another process is deciding the same), then created again.
     if (holder && !isSameProcess(holder.pid, holder.start) && (await removeIfOwnerGone(path, parseHolder))) continue;
@@ -36,7 +36,8 @@ export async function withMachineLock<T>(name: string, work: () => Promise<T>, o
   }
 }
 
-const locksDir = () => join(stateDir(), 'locks');
+/** Where lock files live: one per lock name. */
+export const locksDir = () => join(stateDir(), 'locks');
 
 const parseHolder = (text: string) => JSON.parse(text) as FileOwner;
 const readHolder = (path: string) => readFile(path, 'utf8').then(parseHolder).catch(() => undefined);

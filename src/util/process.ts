@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 
 /** Whether a process with this pid exists (owned by anyone). A pid alone can be reused: see processStart. */
 export function isAlive(pid: number): boolean {
@@ -56,4 +57,15 @@ export function processStartedAt(pid: number): number | undefined {
   const ticks = startTicks(pid);
   if (!Number.isFinite(bootSeconds) || ticks === undefined) return undefined;
   return (bootSeconds + ticks / TICKS_PER_SECOND) * 1000;
+}
+
+/**
+ * Whether the process now holding `pid` started after `path` last changed: then it drew a reused pid
+ * and cannot be the one that made (and would still be writing) the file or dir.
+ */
+export async function startedAfterChange(pid: number, path: string): Promise<boolean> {
+  const started = processStartedAt(pid);
+  const changed = await stat(path).then((s) => s.mtimeMs, () => undefined);
+  // The start time is known to 10 ms (clock ticks): a second's margin keeps a live owner's file.
+  return started !== undefined && changed !== undefined && started > changed + 1000;
 }

@@ -1,8 +1,9 @@
 /**
  * `kubelab gc` sweeps what killed runs left and nothing else, as the built CLI: a stale claim, a
- * kubeconfig of a cluster that no longer exists, and a lock file and a temp dir of a dead process go,
- * as do a claim and a temp dir whose pid a later process drew; a live run's claim, lock and temp dir
- * and a kept cluster's claim stay untouched by --dry-run and by the sweep alike.
+ * kubeconfig of a cluster that no longer exists, and a lock file, a partial write, a takeover guard
+ * and a temp dir of a dead process go, as do a claim and a temp dir whose pid a later process drew;
+ * a live run's claim, lock, partial write, guard and temp dir and a kept cluster's claim stay
+ * untouched by --dry-run and by the sweep alike.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
@@ -54,6 +55,12 @@ beforeAll(async () => {
   await writeFile(join(home, 'kubeconfigs', 'kubelab-gc-live.yaml'), 'apiVersion: v1\nkind: Config\n');
   await writeFile(join(home, 'locks', 'machine-registry.lock'), JSON.stringify({ pid: deadPid }));
   await writeFile(join(home, 'locks', 'held.lock'), JSON.stringify({ pid: live.pid, start: processStart(live.pid!) }));
+  // Killed between writing beside a file and linking it into place, or while deciding a takeover.
+  await writeFile(join(home, 'runs', `kubelab-gc-x.json.${deadPid}-1.partial`), '{"clus');
+  await writeFile(join(home, 'locks', `machine-registry.lock.takeover`), JSON.stringify({ pid: deadPid }));
+  // A live process's, mid-way: kept.
+  await writeFile(join(home, 'locks', `held.lock.${live.pid}-3.partial`), '{');
+  await writeFile(join(home, 'runs', 'kubelab-gc-live.json.takeover'), JSON.stringify({ pid: live.pid, start: processStart(live.pid!) }));
   await mkdir(join(tmp, `kubelab-${deadPid}-run-abc123`));
   await mkdir(join(tmp, `kubelab-${live.pid}-run-def456`));
   // Made an hour before the live process started: a killed run's dir whose pid was drawn again.
@@ -82,6 +89,8 @@ describe('kubelab gc', () => {
         `would remove claim on kubelab-gc-reused (by \`run lesson-1\`, pid ${live.pid}, since 2026-12-02T00:00:00.000Z)`,
         `would remove kubeconfig ${join(home, 'kubeconfigs', 'kubelab-gc-gone.yaml')} (cluster kubelab-gc-gone no longer exists)`,
         `would remove lock file ${join(home, 'locks', 'machine-registry.lock')} (pid ${deadPid} is gone)`,
+        `would remove partial write ${join(home, 'runs', `kubelab-gc-x.json.${deadPid}-1.partial`)} (pid ${deadPid} is gone)`,
+        `would remove takeover guard ${join(home, 'locks', 'machine-registry.lock.takeover')} (pid ${deadPid} is gone)`,
         `would remove temp dir ${join(tmp, `kubelab-${deadPid}-run-abc123`)} (pid ${deadPid} is gone)`,
         `would remove temp dir ${join(tmp, `kubelab-${live.pid}-run-old789`)} (pid ${live.pid} now belongs to a later process)`,
       ].sort(),
@@ -94,9 +103,9 @@ describe('kubelab gc', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^removed claim on kubelab-gc-gone/m);
     expect(await state()).toEqual({
-      runs: ['kubelab-gc-live.json'],
+      runs: ['kubelab-gc-live.json', 'kubelab-gc-live.json.takeover'],
       kubeconfigs: ['kubelab-gc-live.yaml'],
-      locks: ['held.lock'],
+      locks: ['held.lock', `held.lock.${live.pid}-3.partial`],
       tmp: [`kubelab-${live.pid}-run-def456`, 'kubelab-unrelated'].sort(),
     });
     expect((await kubelab(['gc'])).stdout).toBe('nothing left behind');

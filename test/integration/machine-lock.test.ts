@@ -15,15 +15,19 @@ import { isolatedStateDir } from '../support/state-dir.js';
 const stateDir = isolatedStateDir('kubelab-lock-');
 const lockModule = join(packageRoot(), 'dist', 'src', 'util', 'machine-lock.js');
 
-/** A node process that takes lock `name`, says "held", holds it until its stdin closes, says "released". */
-function holder(name: string): { child: ResultPromise; held: Promise<void> } {
+/**
+ * A node process that takes lock `name`, says "held", holds it until its stdin closes, and writes
+ * "theirs" to `journal` as the last thing inside its hold (when given).
+ */
+function holder(name: string, journal?: string): { child: ResultPromise; held: Promise<void> } {
   const script = `
+    const { appendFileSync } = await import('node:fs');
     const { withMachineLock } = await import(${JSON.stringify(lockModule)});
     await withMachineLock(${JSON.stringify(name)}, async () => {
       console.log('held');
       await new Promise((resolve) => process.stdin.on('end', resolve).resume());
-    });
-    console.log('released');`;
+      ${journal ? `appendFileSync(${JSON.stringify(journal)}, 'theirs\\n');` : ''}
+    });`;
   const child = execa(process.execPath, ['--input-type=module', '-e', script], { env: { KUBELAB_HOME: stateDir() }, stdin: 'pipe', reject: false });
   const held = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('held') && resolve());
@@ -34,16 +38,16 @@ function holder(name: string): { child: ResultPromise; held: Promise<void> } {
 
 describe('withMachineLock between processes', () => {
   test('waits for a live holder and runs after it released', async () => {
-    const { child, held } = holder('registry-a');
+    // Written inside each hold: the file's order is the order of the holds (stdout's would race).
+    const journal = join(stateDir(), 'journal-a');
+    await writeFile(journal, '');
+    const { child, held } = holder('registry-a', journal);
     await held;
-    const order: string[] = [];
-    const waiting = withMachineLock('registry-a', async () => void order.push('ours'));
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('released') && order.push('theirs released'));
+    const waiting = withMachineLock('registry-a', async () => writeFile(journal, 'ours\n', { flag: 'a' }));
     child.stdin!.end();
     await waiting;
-    await child;
-    // The holder prints "released" after its lock file is gone; ours cannot have run before that.
-    expect(order[0]).toBe('theirs released');
+    expect((await child).exitCode).toBe(0);
+    expect(await readFile(journal, 'utf8')).toBe('theirs\nours\n');
     expect(await readdir(join(stateDir(), 'locks'))).toEqual([]);
   }, 30_000);
 
