@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { CleanupFailedError, describeError, ExitCode, KubelabError } from '../errors.js';
 import { detectOutputMode } from '../report/tasks.js';
-import { abortOnSignals } from '../util/cleanup.js';
+import { abortOnInterruption } from '../util/cleanup.js';
 import { endToolLog, startToolLog } from '../util/tool-log.js';
 import type { CommandContext } from './command-context.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -42,13 +42,15 @@ export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   // Every watch, recorder and request of a run listens on this one signal at the same time.
   setMaxListeners(200, controller.signal);
-  const stopListening = abortOnSignals(controller);
+  const stopListening = abortOnInterruption(controller);
   // A promise rejected with nobody waiting, or an exception thrown in an event handler, would end the
   // process at once, skipping every cleanup:
   // stop the run instead, so that what it made is removed, and exit non-zero naming it.
-  let internalError: unknown;
+  let internalError: { reason: unknown } | undefined;
   const onUnhandled = (reason: unknown) => {
-    internalError ??= reason;
+    // Said once: what follows an internal error is often its echo.
+    if (internalError !== undefined) return;
+    internalError = { reason };
     process.stderr.write(`kubelab: internal error, stopping and cleaning up: ${describeError(reason)}\n`);
     controller.abort(reason);
   };

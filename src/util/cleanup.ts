@@ -84,12 +84,14 @@ export function describeLeftovers(): string[] {
 }
 
 /**
- * Turns SIGINT/SIGTERM into an abort of `controller`, so that the running step stops and the normal
- * finally-path cleans up (teardown processes run in their own process group, so the terminal's
+ * Turns SIGINT/SIGTERM/SIGHUP into an abort of `controller`, so that the running step stops and the
+ * normal finally-path cleans up (teardown processes run in their own process group, so the terminal's
  * Ctrl-C does not kill them half-way). A second signal exits at once (the user insists), saying
- * what is left and how to remove it.
+ * what is left and how to remove it. Output that can no longer be written (the terminal closed, the
+ * reading process gone: EPIPE) stops the run the same way: unhandled, each failed write's report was
+ * another failed write, and the cleanup never ran.
  */
-export function abortOnSignals(controller: AbortController): () => void {
+export function abortOnInterruption(controller: AbortController): () => void {
   let received = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     received += 1;
@@ -101,10 +103,13 @@ export function abortOnSignals(controller: AbortController): () => void {
     process.stderr.write(`\n${signal} received: stopping and cleaning up (press Ctrl-C again to exit now)\n`);
     controller.abort(new InterruptedError(`interrupted by ${signal}`));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A destroyed stream drops later writes without another 'error'.
+  const onOutputError = (error: NodeJS.ErrnoException) => controller.abort(new InterruptedError(`output closed (${error.code ?? error.message})`));
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', onOutputError);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of signals) process.off(signal, onSignal);
+    for (const stream of [process.stdout, process.stderr]) stream.off('error', onOutputError);
   };
 }

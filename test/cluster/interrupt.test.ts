@@ -1,13 +1,17 @@
 /**
  * Ctrl-C in the middle of a run: kubelab stops, deletes the half-made cluster and exits 130, leaving
  * no container, volume or network behind (listr2's own SIGINT handler once exited at once, code 127,
- * leaving the cluster behind; this guards against that).
+ * leaving the cluster behind; this guards against that). The same when the process reading its
+ * output is gone before the signal (a CI runner killed, a terminal closed).
  */
 import { describe, expect, test } from '@jest/globals';
 import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { packageRoot } from '../../src/util/paths.js';
-import { clusterLeftovers } from '../support/leftovers.js';
+import { clusterLeftovers, registryContainerExists } from '../support/leftovers.js';
 
 const CLUSTER = 'yadoc-exposed';
 
@@ -43,6 +47,26 @@ describe('interrupting a run', () => {
     const network = await execa('docker', ['network', 'ls', '--filter', 'name=^kubelab-kind$', '--format', '{{.Name}}']);
     expect(network.stdout).toBe('');
   }, 15 * 60_000);
+
+  test('SIGTERM while the cluster boots, with nobody reading its output any more: exit 130, cluster deleted', async () => {
+    const registryBefore = await registryContainerExists();
+    // node's own spawn: execa signals a child whose streams break, which would hide what is tested.
+    const child = spawn(process.execPath, [join(packageRoot(), 'bin', 'kubelab.js'), 'run', 'lesson-1'], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    const agent = ['ps', '--quiet', '--filter', `name=^k3d-${CLUSTER}-agent-0$`, '--filter', 'status=running'];
+    while (child.exitCode === null && (await execa('docker', agent)).stdout.trim() === '') await delay(50);
+    // Its reader gone: every later write of kubelab's fails with EPIPE, its signal notice first.
+    child.stdout.destroy();
+    child.stderr.destroy();
+    child.kill('SIGTERM');
+    const timeout = new AbortController();
+    const ended = await Promise.race([exited, delay(3 * 60_000, undefined, { signal: timeout.signal }).catch(() => undefined)]);
+    timeout.abort();
+    if (!ended) child.kill('SIGKILL');
+    expect(ended).toEqual([130, null]);
+    expect(await clusterLeftovers(CLUSTER)).toEqual([]);
+    if (!registryBefore) expect(await registryContainerExists()).toBe(false);
+  }, 10 * 60_000);
 
   test('SIGINT while the cluster boots: exit 130, cluster deleted', async () => {
     const child = execa(process.execPath, [join(packageRoot(), 'bin', 'kubelab.js'), 'run', 'lesson-1'], {
