@@ -103,13 +103,13 @@ export function abortOnInterruption(controller: AbortController): () => void {
     process.stderr.write(`\n${signal} received: stopping and cleaning up (press Ctrl-C again to exit now)\n`);
     controller.abort(new InterruptedError(`interrupted by ${signal}`));
   };
-  // A destroyed stream drops later writes without another 'error'.
+  // A destroyed stream drops later writes without another 'error'. Left on after the run: the last
+  // lines' write fails after it ended, and unhandled that 'error' would make the exit code 1.
   const onOutputError = (error: NodeJS.ErrnoException) => controller.abort(new InterruptedError(`output closed (${error.code ?? error.message})`));
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, onSignal);
   for (const stream of [process.stdout, process.stderr]) stream.on('error', onOutputError);
   return () => {
     for (const signal of signals) process.off(signal, onSignal);
-    for (const stream of [process.stdout, process.stderr]) stream.off('error', onOutputError);
   };
 }

@@ -19,16 +19,23 @@ const MINUTE = 60_000;
 const CLUSTER = 'kubelab-it-registry-beside';
 const REGISTRY_FAILURE = 'the test registry refuses to start';
 
-/** Resolves once a container of kind cluster `cluster` has started, from docker's event stream. */
-async function nodeStarted(cluster: string, signal?: AbortSignal): Promise<void> {
-  const events = execa('docker', ['events', '--filter', 'type=container', '--filter', 'event=start', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`, '--format', '{{.Actor.Attributes.name}}'], {
+/**
+ * Resolves once a container of kind cluster `cluster` has started since `since` (unix seconds), from
+ * docker's event stream: replayed from then, so a node that started before the stream was open counts.
+ */
+async function nodeStarted(cluster: string, since: string, signal?: AbortSignal): Promise<void> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), 2 * MINUTE);
+  const filters = ['--filter', 'type=container', '--filter', 'event=start', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`];
+  const events = execa('docker', ['events', '--since', since, ...filters, '--format', '{{.Actor.Attributes.name}}'], {
     reject: false,
-    cancelSignal: AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(2 * MINUTE)]),
+    cancelSignal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
   });
   try {
     for await (const line of events.iterable()) if (String(line).trim()) return;
     throw new Error(`no container of kind cluster ${cluster} started while the registry was starting`);
   } finally {
+    clearTimeout(timer);
     events.kill();
   }
 }
@@ -36,9 +43,10 @@ async function nodeStarted(cluster: string, signal?: AbortSignal): Promise<void>
 /** kind, with a registry that fails once the cluster's first node has started; records how its create ended. */
 class RegistryFailsDuringCreate extends KindProvider {
   createEnded?: { outcome: 'resolved' | 'rejected'; aborted: boolean };
+  private readonly since = String(Date.now() / 1000);
 
   override async startRegistry(_image: string, options?: ProviderCallOptions): Promise<NodeRegistry> {
-    await nodeStarted(CLUSTER, options?.signal);
+    await nodeStarted(CLUSTER, this.since, options?.signal);
     throw new Error(REGISTRY_FAILURE);
   }
 
