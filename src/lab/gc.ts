@@ -22,9 +22,9 @@ export interface Leftover {
 /**
  * What runs that were killed (SIGKILL, a crashed machine) left behind, with no live run owning it:
  * the clusters they would have deleted and their claims, kubeconfigs in kubelab's state dir of
- * clusters that no longer exist, the machine registry's container once nothing needs it, lock
- * files, partial writes, takeover guards and kubelab temp dirs of processes that are gone. Clusters a run was told to keep (`--keep`, `up`)
- * are left alone.
+ * clusters that no longer exist, the machine registry's container once nothing needs it, and lock
+ * files, partial writes, takeover guards and kubelab temp dirs of processes that are gone. Clusters a
+ * run was told to keep (`--keep`, `up`) are left alone.
  */
 export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
   // Each provider's clusters, listed once (undefined where its CLI or docker is missing).

@@ -33,6 +33,10 @@ export interface FileOwner {
 
 export const thisProcess = (): FileOwner => ({ pid: process.pid, start: processStart(process.pid) });
 
+/** The owner recorded in `path`; undefined when the file is gone or unreadable. */
+export const readOwner = (path: string): Promise<FileOwner | undefined> =>
+  readFile(path, 'utf8').then((text) => JSON.parse(text) as FileOwner).catch(() => undefined);
+
 /**
  * Removes `path` if its owner (read by `ownerOf`) is gone, one process at a time: two processes that
  * found the same dead owner could otherwise each remove the file the other had just created in its
@@ -43,7 +47,7 @@ export const thisProcess = (): FileOwner => ({ pid: process.pid, start: processS
 export async function removeIfOwnerGone(path: string, ownerOf: (text: string) => FileOwner | undefined): Promise<boolean> {
   const guard = `${path}.takeover`;
   if (!(await createExclusive(guard, JSON.stringify(thisProcess())))) {
-    const decider = await readFile(guard, 'utf8').then((text) => JSON.parse(text) as FileOwner).catch(() => undefined);
+    const decider = await readOwner(guard);
     if (decider && !isSameProcess(decider.pid, decider.start)) await rm(guard, { force: true });
     return false;
   }
@@ -68,7 +72,7 @@ export async function abandonedFiles(dir: string): Promise<Array<{ path: string;
       const pid = Number(writer[1]);
       if (!isAlive(pid) || (await startedAfterChange(pid, path))) abandoned.push({ path, pid });
     } else if (file.endsWith('.takeover')) {
-      const decider = await readFile(path, 'utf8').then((text) => JSON.parse(text) as FileOwner).catch(() => undefined);
+      const decider = await readOwner(path);
       if (decider && !isSameProcess(decider.pid, decider.start)) abandoned.push({ path, pid: decider.pid });
     }
   }

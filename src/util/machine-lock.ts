@@ -1,7 +1,7 @@
 import { watch } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createExclusive, removeIfOwnerGone, thisProcess, type FileOwner } from './exclusive-file.js';
+import { createExclusive, readOwner, removeIfOwnerGone, thisProcess, type FileOwner } from './exclusive-file.js';
 import { stateDir } from './paths.js';
 import { isSameProcess } from './process.js';
 
@@ -23,7 +23,7 @@ export async function withMachineLock<T>(name: string, work: () => Promise<T>, o
     options.signal?.throwIfAborted();
     if (await createExclusive(path, JSON.stringify(me))) break;
     // Unreadable (let go meanwhile): waited for below like a live holder, within the deadline.
-    const holder = await readHolder(path);
+    const holder = await readOwner(path);
     // Its process is gone: removed (unless another process is deciding the same), then created again.
     if (holder && !isSameProcess(holder.pid, holder.start) && (await removeIfOwnerGone(path, parseHolder))) continue;
     if (Date.now() >= deadline) throw new Error(`lock ${path} is held by pid ${holder?.pid ?? '?'} for longer than ${options.timeoutMs ?? 60_000} ms`);
@@ -40,7 +40,6 @@ export async function withMachineLock<T>(name: string, work: () => Promise<T>, o
 export const locksDir = () => join(stateDir(), 'locks');
 
 const parseHolder = (text: string) => JSON.parse(text) as FileOwner;
-const readHolder = (path: string) => readFile(path, 'utf8').then(parseHolder).catch(() => undefined);
 
 /**
  * Locks whose holder was killed before it could remove the file (a live run would take them over):
@@ -51,7 +50,7 @@ export async function abandonedLocks(): Promise<Array<{ path: string; pid: numbe
   const abandoned = [];
   for (const file of files.filter((f) => f.endsWith('.lock'))) {
     const path = join(locksDir(), file);
-    const holder = await readHolder(path);
+    const holder = await readOwner(path);
     if (!holder || isSameProcess(holder.pid, holder.start)) continue;
     const name = file.slice(0, -'.lock'.length);
     abandoned.push({ path, pid: holder.pid, release: () => withMachineLock(name, async () => {}, { timeoutMs: 5_000 }) });
