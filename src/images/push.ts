@@ -3,6 +3,7 @@ import { splitImage } from '../inspect/image-ref.js';
 import { removeImage, tagImage } from '../docker/engine.js';
 import { run } from '../util/exec.js';
 import { canonicalImage } from '../kube/pin-images.js';
+import { deadline } from '../util/deadline.js';
 
 /**
  * The lesson's images into a registry the user names (`--registry`), for a cluster kubelab did not
@@ -31,13 +32,16 @@ export async function assertRegistryAnswers(registry: string, signal?: AbortSign
   const host = registry.split('/')[0]!;
   const reasons: string[] = [];
   for (const scheme of ['https', 'http']) {
+    const limit = deadline(10_000, signal);
     try {
-      await fetch(`${scheme}://${host}/v2/`, { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(10_000)]) : AbortSignal.timeout(10_000) });
+      await fetch(`${scheme}://${host}/v2/`, { signal: limit.signal });
       return;
     } catch (error) {
       signal?.throwIfAborted();
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       reasons.push(`${scheme}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    } finally {
+      limit.clear();
     }
   }
   throw new EnvironmentError(`--registry ${registry} does not answer (GET /v2/ by ${reasons.join(', ')})`, 'start the registry, or name the one your cluster pulls from');

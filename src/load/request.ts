@@ -1,5 +1,6 @@
 import { request, type Dispatcher } from 'undici';
 import { assertLoopbackTarget } from './loopback.js';
+import { deadline } from '../util/deadline.js';
 
 export interface HttpRequestOptions {
   url: string;
@@ -31,33 +32,37 @@ export async function httpRequest(options: HttpRequestOptions): Promise<HttpAnsw
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
   const started = performance.now();
-  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-  const response = await request(url, {
-    method: options.method ?? 'GET',
-    headers: options.host ? { host: options.host } : {},
-    signal,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
-  });
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let bodyBytes = 0;
-  for await (const chunk of response.body as AsyncIterable<Buffer>) {
-    bodyBytes += chunk.length;
-    if (keptBytes < maxBodyBytes) {
-      const part = chunk.subarray(0, maxBodyBytes - keptBytes);
-      kept.push(part);
-      keptBytes += part.length;
+  const limit = deadline(timeoutMs, options.signal);
+  try {
+    const response = await request(url, {
+      method: options.method ?? 'GET',
+      headers: options.host ? { host: options.host } : {},
+      signal: limit.signal,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let bodyBytes = 0;
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      bodyBytes += chunk.length;
+      if (keptBytes < maxBodyBytes) {
+        const part = chunk.subarray(0, maxBodyBytes - keptBytes);
+        kept.push(part);
+        keptBytes += part.length;
+      }
     }
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: Buffer.concat(kept).toString('utf8'),
+      bodyBytes,
+      latencyMs: performance.now() - started,
+    };
+  } finally {
+    limit.clear();
   }
-  return {
-    status: response.statusCode,
-    headers: response.headers,
-    body: Buffer.concat(kept).toString('utf8'),
-    bodyBytes,
-    latencyMs: performance.now() - started,
-  };
 }
 
 export interface RequestUntilOptions extends HttpRequestOptions {
