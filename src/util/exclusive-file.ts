@@ -37,6 +37,9 @@ export const thisProcess = (): FileOwner => ({ pid: process.pid, start: processS
 export const readOwner = (path: string): Promise<FileOwner | undefined> =>
   readFile(path, 'utf8').then((text) => JSON.parse(text) as FileOwner).catch(() => undefined);
 
+/** Whether an owner was recorded and its process is gone (its pid ended, or now names a later process). */
+export const ownerGone = (owner: FileOwner | undefined): owner is FileOwner => owner !== undefined && !isSameProcess(owner.pid, owner.start);
+
 /**
  * Removes `path` if its owner (read by `ownerOf`) is gone, one process at a time: two processes that
  * found the same dead owner could otherwise each remove the file the other had just created in its
@@ -48,13 +51,13 @@ export async function removeIfOwnerGone(path: string, ownerOf: (text: string) =>
   const guard = `${path}.takeover`;
   if (!(await createExclusive(guard, JSON.stringify(thisProcess())))) {
     const decider = await readOwner(guard);
-    if (decider && !isSameProcess(decider.pid, decider.start)) await rm(guard, { force: true });
+    if (ownerGone(decider)) await rm(guard, { force: true });
     return false;
   }
   try {
     // Unreadable (removed meanwhile): not known to be gone.
     const owner = await readFile(path, 'utf8').then(ownerOf).catch(() => undefined);
-    if (!owner || isSameProcess(owner.pid, owner.start)) return false;
+    if (!ownerGone(owner)) return false;
     await rm(path, { force: true });
     return true;
   } finally {
@@ -73,7 +76,7 @@ export async function abandonedFiles(dir: string): Promise<Array<{ path: string;
       if (!isAlive(pid) || (await startedAfterChange(pid, path))) abandoned.push({ path, pid });
     } else if (file.endsWith('.takeover')) {
       const decider = await readOwner(path);
-      if (decider && !isSameProcess(decider.pid, decider.start)) abandoned.push({ path, pid: decider.pid });
+      if (ownerGone(decider)) abandoned.push({ path, pid: decider.pid });
     }
   }
   return abandoned;

@@ -1,9 +1,8 @@
 import { watch } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createExclusive, readOwner, removeIfOwnerGone, thisProcess, type FileOwner } from './exclusive-file.js';
+import { createExclusive, ownerGone, readOwner, removeIfOwnerGone, thisProcess, type FileOwner } from './exclusive-file.js';
 import { stateDir } from './paths.js';
-import { isSameProcess } from './process.js';
 
 /** How often a wait re-reads a lock whose holder may have died without removing it (no event tells). */
 const HOLDER_RECHECK_MS = 1000;
@@ -25,7 +24,7 @@ export async function withMachineLock<T>(name: string, work: () => Promise<T>, o
     // Unreadable (let go meanwhile): waited for below like a live holder, within the deadline.
     const holder = await readOwner(path);
     // Its process is gone: removed (unless another process is deciding the same), then created again.
-    if (holder && !isSameProcess(holder.pid, holder.start) && (await removeIfOwnerGone(path, parseHolder))) continue;
+    if (ownerGone(holder) && (await removeIfOwnerGone(path, parseHolder))) continue;
     if (Date.now() >= deadline) throw new Error(`lock ${path} is held by pid ${holder?.pid ?? '?'} for longer than ${options.timeoutMs ?? 60_000} ms`);
     await released(dir, `${name}.lock`, Math.min(HOLDER_RECHECK_MS, deadline - Date.now()), options.signal);
   }
@@ -51,7 +50,7 @@ export async function abandonedLocks(): Promise<Array<{ path: string; pid: numbe
   for (const file of files.filter((f) => f.endsWith('.lock'))) {
     const path = join(locksDir(), file);
     const holder = await readOwner(path);
-    if (!holder || isSameProcess(holder.pid, holder.start)) continue;
+    if (!ownerGone(holder)) continue;
     const name = file.slice(0, -'.lock'.length);
     abandoned.push({ path, pid: holder.pid, release: () => withMachineLock(name, async () => {}, { timeoutMs: 5_000 }) });
   }
