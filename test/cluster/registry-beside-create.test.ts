@@ -13,6 +13,7 @@ import type { ClusterSpec, NodeRegistry } from '../../src/cluster/spec.js';
 import { removeKubeconfig } from '../../src/cluster/kubeconfig-file.js';
 import { provisionCluster } from '../../src/lab/provision.js';
 import { CleanupStack } from '../../src/util/cleanup.js';
+import { deadline } from '../../src/util/deadline.js';
 import { kindClusterLeftovers, registryContainerExists } from '../support/leftovers.js';
 
 const MINUTE = 60_000;
@@ -24,18 +25,17 @@ const REGISTRY_FAILURE = 'the test registry refuses to start';
  * docker's event stream: replayed from then, so a node that started before the stream was open counts.
  */
 async function nodeStarted(cluster: string, since: string, signal?: AbortSignal): Promise<void> {
-  const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(), 2 * MINUTE);
+  const limit = deadline(2 * MINUTE, signal);
   const filters = ['--filter', 'type=container', '--filter', 'event=start', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`];
   const events = execa('docker', ['events', '--since', since, ...filters, '--format', '{{.Actor.Attributes.name}}'], {
     reject: false,
-    cancelSignal: signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal,
+    cancelSignal: limit.signal,
   });
   try {
     for await (const line of events.iterable()) if (String(line).trim()) return;
     throw new Error(`no container of kind cluster ${cluster} started while the registry was starting`);
   } finally {
-    clearTimeout(timer);
+    limit.clear();
     events.kill();
   }
 }
