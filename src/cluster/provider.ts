@@ -39,8 +39,11 @@ export interface ClusterProvider {
    * (local, pulled or forged, by `--pull`: images/image-source.ts) before anything is created.
    */
   nodeImages(spec: ClusterSpec, options?: ProviderCallOptions): Promise<string[]>;
-  /** Creates the cluster; the caller has checked it does not exist. */
-  create(spec: ClusterSpec, options?: CreateOptions): Promise<void>;
+  /**
+   * Creates the cluster; the caller has checked it does not exist. Returns its kubeconfig when the
+   * CLI wrote one while creating (kind), which then need not be asked for again.
+   */
+  create(spec: ClusterSpec, options?: CreateOptions): Promise<string | void>;
   /**
    * Deletes the cluster and everything it made (containers, volumes, networks), in a process the
    * terminal's Ctrl-C does not reach: a teardown is never cut half-way.

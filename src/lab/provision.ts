@@ -5,7 +5,7 @@ import { clusterMismatches, hostPortsOf, type ClusterSpec, type NodeRegistry } f
 import { KUBELAB_K3S_NODE_INPUTS } from '../forge/k3s.js';
 import { REGISTRY_IMAGE } from '../forge/registry-image.js';
 import { mirrorImages } from '../images/push.js';
-import { removeKubeconfig } from '../cluster/kubeconfig-file.js';
+import { removeKubeconfig, saveKubeconfig } from '../cluster/kubeconfig-file.js';
 import { deleteCluster } from '../cluster/teardown.js';
 import { DEFAULT_PULL_POLICY, imageNeed, obtainImages, type PullPolicy } from '../images/image-source.js';
 import type { ClusterAccess } from '../kube/client.js';
@@ -31,6 +31,7 @@ export async function provisionCluster(
 ): Promise<ProvisionResult> {
   const existing = await provider.describe(spec.name, options);
   let created = false;
+  let createdKubeconfig: string | undefined;
   if (existing) {
     const problems = clusterMismatches(spec, existing);
     if (problems.length > 0) {
@@ -73,8 +74,9 @@ export async function provisionCluster(
     const [createdCluster, startedRegistry] = await Promise.allSettled([creating, registry]);
     if (startedRegistry.status === 'rejected') throw startedRegistry.reason;
     if (createdCluster.status === 'rejected') throw createdCluster.reason;
+    if (createdCluster.value) createdKubeconfig = createdCluster.value;
   }
-  const kubeconfig = await provider.writeKubeconfig(spec.name, options);
+  const kubeconfig = createdKubeconfig ? await saveKubeconfig(spec.name, createdKubeconfig) : await provider.writeKubeconfig(spec.name, options);
   return { access: { kubeconfig, context: provider.contextName(spec.name) }, created };
 }
 

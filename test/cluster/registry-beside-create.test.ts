@@ -50,10 +50,11 @@ class RegistryFailsDuringCreate extends KindProvider {
     throw new Error(REGISTRY_FAILURE);
   }
 
-  override async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<void> {
+  override async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<string> {
     try {
-      await super.create(spec, options);
+      const kubeconfig = await super.create(spec, options);
       this.createEnded = { outcome: 'resolved', aborted: Boolean(options.signal?.aborted) };
+      return kubeconfig;
     } catch (error) {
       this.createEnded = { outcome: 'rejected', aborted: Boolean(options.signal?.aborted) };
       throw error;

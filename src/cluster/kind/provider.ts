@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { assertDockerAvailable } from '../../docker/engine.js';
@@ -57,19 +57,21 @@ export class KindProvider implements ClusterProvider {
     return [spec.image ?? FORGED_KIND_IMAGE];
   }
 
-  async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<void> {
+  async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<string> {
     const dir = await makeTempDir('kind');
     try {
       const configFile = join(dir, 'kind-config.yaml');
       await writeFile(configFile, stringify(kindConfig(spec)));
       const args = ['create', 'cluster', '--name', spec.name, '--config', configFile, '--wait', '10m', '--image', spec.image ?? FORGED_KIND_IMAGE];
-      // --kubeconfig keeps kind away from ~/.kube/config.
-      args.push('--kubeconfig', join(dir, 'kubeconfig'));
+      // --kubeconfig keeps kind away from ~/.kube/config; what it writes there is the cluster's.
+      const kubeconfig = join(dir, 'kubeconfig');
+      args.push('--kubeconfig', kubeconfig);
       await run(this.kind(), args, { signal: options.signal, onLine: options.onLine, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: KUBELAB_KIND_NETWORK } });
       // The nodes need the registry only from the lesson's first pull: it started beside kind's create.
       const registry = await options.registry;
       if (registry) await this.useRegistry(spec.name, registry, options);
       for (const addon of spec.addons ?? []) await this.applyAddon(spec.name, addon, options);
+      return await readFile(kubeconfig, 'utf8');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
