@@ -83,7 +83,7 @@ export async function claimClusters(
             'wait for that run to end, or run a second copy beside it under another name (--name) and free ports',
           );
         }
-        await removeIfOwnerGone(claimPath(cluster), (claimText) => JSON.parse(claimText) as ClusterClaim);
+        await removeIfOwnerGone(claimPath(cluster));
       }
       taken.push(cluster);
     }

@@ -41,13 +41,14 @@ export const readOwner = (path: string): Promise<FileOwner | undefined> =>
 export const ownerGone = (owner: FileOwner | undefined): owner is FileOwner => owner !== undefined && !isSameProcess(owner.pid, owner.start);
 
 /**
- * Removes `path` if its owner (read by `ownerOf`) is gone, one process at a time: two processes that
- * found the same dead owner could otherwise each remove the file the other had just created in its
- * place. The one deciding holds a guard file beside it (created exclusively; one left by a process
- * killed while deciding is removed once that process is gone). Returns whether it removed `path`;
- * false also while another process decides, which the caller waits out as it waits for a live owner.
+ * Removes `path` if the process it records as owner is gone, one process at a time: two processes
+ * that found the same dead owner could otherwise each remove the file the other had just created in
+ * its place. The one deciding holds a guard file beside it (created exclusively; one left by a
+ * process killed while deciding is removed once that process is gone). Returns whether it removed
+ * `path`; false also while another process decides, which the caller waits out as it waits for a
+ * live owner.
  */
-export async function removeIfOwnerGone(path: string, ownerOf: (text: string) => FileOwner | undefined): Promise<boolean> {
+export async function removeIfOwnerGone(path: string): Promise<boolean> {
   const guard = `${path}.takeover`;
   if (!(await createExclusive(guard, JSON.stringify(thisProcess())))) {
     const decider = await readOwner(guard);
@@ -56,8 +57,7 @@ export async function removeIfOwnerGone(path: string, ownerOf: (text: string) =>
   }
   try {
     // Unreadable (removed meanwhile): not known to be gone.
-    const owner = await readFile(path, 'utf8').then(ownerOf).catch(() => undefined);
-    if (!ownerGone(owner)) return false;
+    if (!ownerGone(await readOwner(path))) return false;
     await rm(path, { force: true });
     return true;
   } finally {

@@ -1,7 +1,7 @@
 import { watch } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createExclusive, ownerGone, readOwner, removeIfOwnerGone, thisProcess, type FileOwner } from './exclusive-file.js';
+import { createExclusive, ownerGone, readOwner, removeIfOwnerGone, thisProcess } from './exclusive-file.js';
 import { stateDir } from './paths.js';
 
 /** How often a wait re-reads a lock whose holder may have died without removing it (no event tells). */
@@ -24,7 +24,7 @@ export async function withMachineLock<T>(name: string, work: () => Promise<T>, o
     // Unreadable (let go meanwhile): waited for below like a live holder, within the deadline.
     const holder = await readOwner(path);
     // Its process is gone: removed (unless another process is deciding the same), then created again.
-    if (ownerGone(holder) && (await removeIfOwnerGone(path, parseHolder))) continue;
+    if (ownerGone(holder) && (await removeIfOwnerGone(path))) continue;
     if (Date.now() >= deadline) throw new Error(`lock ${path} is held by pid ${holder?.pid ?? '?'} for longer than ${options.timeoutMs ?? 60_000} ms`);
     await released(dir, `${name}.lock`, Math.min(HOLDER_RECHECK_MS, deadline - Date.now()), options.signal);
   }
@@ -37,8 +37,6 @@ export async function withMachineLock<T>(name: string, work: () => Promise<T>, o
 
 /** Where lock files live: one per lock name. */
 export const locksDir = () => join(stateDir(), 'locks');
-
-const parseHolder = (text: string) => JSON.parse(text) as FileOwner;
 
 /**
  * Locks whose holder was killed before it could remove the file (a live run would take them over):
