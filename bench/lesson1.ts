@@ -3,8 +3,9 @@
  * (bench/lesson1-course.sh: k3d cluster create, docker build, k3d image import, kubectl apply x3,
  * kubectl wait, curl until it answers, cluster delete), on this machine, with the same forged
  * images, alternating in one run, kubelab both ways its images reach the nodes (imported into every
- * node; through the machine registry, the default). Prints each wall time, the time of each phase on each side (the
- * script marks its phases on stderr, kubelab's --json report has them) and the ratios (goal <= 0.7).
+ * node; through the machine registry, the default), the sides' order changing from round to round
+ * (bench/stats.ts). Prints each wall time, the time of each phase on each side (the script marks its
+ * phases on stderr, kubelab's --json report has them) and the ratios with their 95% intervals (goal <= 0.7).
  *   npm run bench:lesson1 [-- --rounds 1]
  */
 import { execa } from 'execa';
@@ -17,6 +18,7 @@ import { requireTool } from '../src/cluster/tools.js';
 import { forgeImages } from '../src/forge/catalog.js';
 import { pythonBaseTag } from '../src/images/base.js';
 import { packageRoot } from '../src/util/paths.js';
+import { median, ratioInterval, roundOrder } from './stats.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '1' } } });
 const rounds = Number(values.rounds);
@@ -73,23 +75,31 @@ const courseScript = async () => {
     await rm(scratch, { recursive: true, force: true });
   }
 };
+/** One side's run: its wall time and its phases' times, per row of ROWS. */
+const measureSide: Record<Side, () => Promise<{ ms: number; phase: (row: (typeof ROWS)[number]) => number }>> = {
+  script: async () => {
+    const course = await courseScript();
+    const phases = scriptPhases(course.stderr);
+    return { ms: course.ms, phase: ([, courseName]) => phases.get(courseName) ?? 0 };
+  },
+  'kubelab (import)': async () => {
+    const result = await kubelabRun('--images-via', 'import');
+    return { ms: result.ms, phase: ([, , ourNames]) => result.phase(ourNames) };
+  },
+  'kubelab (registry)': async () => {
+    const result = await kubelabRun();
+    return { ms: result.ms, phase: ([, , ourNames]) => result.phase(ourNames) };
+  },
+};
 for (let round = 1; round <= rounds; round++) {
-  const course = await courseScript();
-  const coursePhases = scriptPhases(course.stderr);
-  const imported = await kubelabRun('--images-via', 'import');
-  const viaRegistry = await kubelabRun();
-  totals.get('script')!.push(course.ms);
-  totals.get('kubelab (import)')!.push(imported.ms);
-  totals.get('kubelab (registry)')!.push(viaRegistry.ms);
-  for (const [row, courseName, ourNames] of ROWS) {
-    const times = phaseMs.get(row)!;
-    times.get('script')!.push(coursePhases.get(courseName) ?? 0);
-    times.get('kubelab (import)')!.push(imported.phase(ourNames));
-    times.get('kubelab (registry)')!.push(viaRegistry.phase(ourNames));
+  for (const side of roundOrder(SIDES, round)) {
+    const measured = await measureSide[side]();
+    totals.get(side)!.push(measured.ms);
+    for (const row of ROWS) phaseMs.get(row[0])!.get(side)!.push(measured.phase(row));
   }
-  console.log(`round ${round}: course script ${(course.ms / 1000).toFixed(1)} s, kubelab --images-via import ${(imported.ms / 1000).toFixed(1)} s, kubelab (registry, the default) ${(viaRegistry.ms / 1000).toFixed(1)} s`);
+  const last = (side: Side) => `${(totals.get(side)!.at(-1)! / 1000).toFixed(1)} s`;
+  console.log(`round ${round}: course script ${last('script')}, kubelab --images-via import ${last('kubelab (import)')}, kubelab (registry, the default) ${last('kubelab (registry)')}`);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const seconds = (ms: number) => (ms / 1000).toFixed(1).padStart(10);
 const ratio = (ours: number, theirs: number) => (theirs > 0 ? `${(ours / theirs).toFixed(2)}x` : '-').padStart(8);
 console.log(`\nphase (median of ${rounds})      script s  import s  registry s  ratios to the script   (kubelab's cluster create and image build run side by side)`);
@@ -99,4 +109,8 @@ for (const [row, times] of phaseMs) {
 }
 const [script, imported, registry] = SIDES.map((side) => median(totals.get(side)!));
 console.log(`${'end to end'.padEnd(24)}${seconds(script!)}${seconds(imported!)}${seconds(registry!)}${ratio(imported!, script!)}${ratio(registry!, script!)}`);
-console.log(`ratio kubelab / script: import ${(imported! / script!).toFixed(2)}x, registry ${(registry! / script!).toFixed(2)}x (goal: <= 0.70x)`);
+const interval = (side: Side) => ratioInterval(totals.get(side)!, totals.get('script')!).map((r) => r.toFixed(2)).join('-');
+console.log(
+  `ratio kubelab / script: import ${(imported! / script!).toFixed(2)}x (95% interval ${interval('kubelab (import)')}), ` +
+    `registry ${(registry! / script!).toFixed(2)}x (95% interval ${interval('kubelab (registry)')}) (goal: <= 0.70x)`,
+);

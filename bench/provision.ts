@@ -7,10 +7,12 @@
  *   create, a kubeconfig in kubelab's state dir), then the same watch; both ways images reach the
  *   nodes: through the machine registry (the default: the registry started, the add-ons pushed to
  *   it or found there, the nodes mirroring docker.io to it) and by import.
- * Besides the ratio, the time kubelab spends outside the provider's create, against the bare time.
- * Rounds rotate which side goes first so that the machine's drift hits all alike; medians of an
- * even count average the middle two.
- *   npm run bench:provision [-- --provider k3d|kind|both] [--rounds 4]
+ * Besides the ratio, its 95% bootstrap interval (kind's create swings by seconds from run to run, in
+ * how soon its kubelets report Ready) and the time kubelab spends outside the provider's create,
+ * against the bare time: the overhead itself, which that swing does not blur.
+ * Rounds go through every order of the sides (bench/stats.ts) so that the machine's drift and each
+ * delete's aftermath hit all alike: 6 rounds or a multiple of 6 balance them fully.
+ *   npm run bench:provision [-- --provider k3d|kind|both] [--rounds 6]
  * Goal: kubelab's overhead over the bare CLI at most 5%.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -30,8 +32,9 @@ import { waitFor } from '../src/kube/wait.js';
 import { provisionCluster } from '../src/lab/provision.js';
 import { CleanupStack } from '../src/util/cleanup.js';
 import { run } from '../src/util/exec.js';
+import { median, ratioInterval, roundOrder } from './stats.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '4' }, provider: { type: 'string', default: 'both' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '6' }, provider: { type: 'string', default: 'both' } } });
 const rounds = Number(values.rounds);
 const providers: ProviderName[] = values.provider === 'both' ? ['k3d', 'kind'] : [values.provider as ProviderName];
 const signal = new AbortController().signal;
@@ -114,12 +117,6 @@ async function throughKubelab(provider: ProviderName, viaRegistry: boolean): Pro
   }
 }
 
-/** The middle value; with an even count, the mean of the two middle ones (not the larger, which favours neither side). */
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 for (const provider of providers) {
   const times = { bare: [] as number[], registry: [] as number[], import: [] as number[] };
   const outside = { registry: [] as number[], import: [] as number[] };
@@ -134,11 +131,7 @@ for (const provider of providers) {
     ['import', kubelabSide('import')],
   ];
   for (let round = 1; round <= rounds; round += 1) {
-    // Which side goes first rotates: a create right after a delete pays for the delete's aftermath.
-    for (let i = 0; i < sides.length; i += 1) {
-      const [side, measure] = sides[(round - 1 + i) % sides.length]!;
-      times[side].push(await measure());
-    }
+    for (const [side, measure] of roundOrder(sides, round)) times[side].push(await measure());
     const last = (side: keyof typeof times) => `${(times[side].at(-1)! / 1000).toFixed(1)} s`;
     console.log(`${provider} round ${round}: bare ${last('bare')}, kubelab (registry) ${last('registry')}, kubelab (import) ${last('import')}`);
   }
@@ -146,10 +139,11 @@ for (const provider of providers) {
   console.log(`  bare ${provider} CLI        ${(median(times.bare) / 1000).toFixed(1)} s`);
   for (const side of ['registry', 'import'] as const) {
     const ratio = median(times[side]) / median(times.bare);
+    const [low, high] = ratioInterval(times[side], times.bare);
     const own = median(outside[side]);
     console.log(
-      `  kubelab (${side.padEnd(8)})  ${(median(times[side]) / 1000).toFixed(1)} s   ratio ${ratio.toFixed(3)}x  overhead ${((ratio - 1) * 100).toFixed(1)}% (goal: <= 5%); ` +
-        `outside the create ${(own / 1000).toFixed(2)} s, ${((own / median(times.bare)) * 100).toFixed(1)}% of bare`,
+      `  kubelab (${side.padEnd(8)})  ${(median(times[side]) / 1000).toFixed(1)} s   ratio ${ratio.toFixed(3)}x (95% interval ${low.toFixed(3)}-${high.toFixed(3)})  ` +
+        `overhead ${((ratio - 1) * 100).toFixed(1)}% (goal: <= 5%); outside the create ${(own / 1000).toFixed(2)} s, ${((own / median(times.bare)) * 100).toFixed(1)}% of bare`,
     );
   }
 }

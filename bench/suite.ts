@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { packageRoot } from '../src/util/paths.js';
+import { median } from './stats.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '1' } } });
 const rounds = Number(values.rounds);
@@ -55,7 +56,6 @@ for (let round = 1; round <= rounds; round++) {
   console.log(row('lesson-2 alone', two.phases[0]!));
   both.phases.forEach((phases, i) => console.log(row(`suite lesson-${i + 1}`, phases)));
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`lessons 1 and 2, median of ${rounds}: separate ${seconds(median(separate))}, suite ${seconds(median(suite))}`);
 console.log(`ratio suite / separate ${(median(suite) / median(separate)).toFixed(2)}x (goal: <= 0.60x)`);
 console.log(`floor: sharing one cluster saves at most lesson 2's create and lesson 1's delete: ${median(floors).toFixed(2)}x`);
