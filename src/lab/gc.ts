@@ -9,7 +9,7 @@ import { stateDir } from '../util/paths.js';
 import { isAlive, startedAfterChange } from '../util/process.js';
 import { tempDirOwner } from '../util/temp.js';
 import { allClaims, claimIsLive, claimsDir, dropClaim, otherRunIsLive } from './cluster-claim.js';
-import { MACHINE_REGISTRY_CONTAINER, machineRegistryNetworks, retireMachineRegistry } from '../cluster/machine-registry.js';
+import { MACHINE_REGISTRY_CONTAINER, machineRegistryNetworks, removeNetworkUnlessUsed, retireMachineRegistry } from '../cluster/machine-registry.js';
 import { abandonedLocks, locksDir } from '../util/machine-lock.js';
 import { abandonedFiles } from '../util/exclusive-file.js';
 
@@ -22,9 +22,9 @@ export interface Leftover {
 /**
  * What runs that were killed (SIGKILL, a crashed machine) left behind, with no live run owning it:
  * the clusters they would have deleted and their claims, kubeconfigs in kubelab's state dir of
- * clusters that no longer exist, the machine registry's container once nothing needs it, and lock
- * files, partial writes, takeover guards and kubelab temp dirs of processes that are gone. Clusters a
- * run was told to keep (`--keep`, `up`) are left alone.
+ * clusters that no longer exist, the machine registry's container once nothing needs it (and a
+ * cluster network it alone is left on), and lock files, partial writes, takeover guards and kubelab
+ * temp dirs of processes that are gone. Clusters a run was told to keep (`--keep`, `up`) are left alone.
  */
 export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
   // Each provider's clusters, listed once (undefined where its CLI or docker is missing).
@@ -76,9 +76,17 @@ export async function findLeftovers(signal?: AbortSignal): Promise<Leftover[]> {
     const needed = new Set<string>();
     for (const [name, clusters] of clustersOn) for (const cluster of clusters ?? []) if (!leaked.has(cluster)) needed.add(providerFor(name).network(cluster));
     if (!registryNetworks.some((network) => needed.has(network))) {
+      // A cluster deleted outside kubelab (`kind delete cluster`) leaves its network holding the registry.
+      const orphaned = registryNetworks.length ? ` and network ${registryNetworks.join(', ')} (no cluster left on it)` : '';
       leftovers.push({
-        what: `registry container ${MACHINE_REGISTRY_CONTAINER} (no cluster or run needs it; its images kept)`,
-        remove: async () => void (await retireMachineRegistry(otherRunIsLive, { signal })),
+        what: `registry container ${MACHINE_REGISTRY_CONTAINER} (no cluster or run needs it; its images kept)${orphaned}`,
+        remove: async () => {
+          for (const network of registryNetworks) await removeNetworkUnlessUsed(network);
+          if (await retireMachineRegistry(otherRunIsLive, { signal })) return;
+          const still = await machineRegistryNetworks({ signal });
+          if (still === undefined) return; // removed meanwhile
+          throw new Error(still.length ? `kept: still on ${still.join(', ')}, where other containers are` : 'kept: a run started meanwhile may need it');
+        },
       });
     }
   }
