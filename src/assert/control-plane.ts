@@ -2,7 +2,7 @@ import type { V1ConfigMap, V1Deployment, V1Lease, V1Pod } from '@kubernetes/clie
 import { getRaw } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
 import type { Assertion, LessonContext, Observation } from '../lab/types.js';
-import { watched } from './eventually.js';
+import { observedUntil, watched } from './eventually.js';
 import { isReady } from './workloads.js';
 
 /**
@@ -136,7 +136,11 @@ export function kubeletConfigz(expect: { cgroupDriver: string; staticPodPath: st
   };
 }
 
-/** kube-proxy's configured mode and, on a node, the KUBE-SERVICES chain it programs (iptables-save in its pod). */
+/**
+ * kube-proxy's configured mode and, on a node, the KUBE-SERVICES chain it programs (iptables-save in
+ * its pod). On a node that has just joined, kube-proxy programs its first rules a moment after it
+ * runs, and iptables offers nothing to watch: the chain is read again each second until the deadline.
+ */
 export function kubeProxyMode(mode: 'iptables'): Assertion {
   return {
     name: `kube-proxy runs in ${mode} mode and programs KUBE-SERVICES`,
@@ -144,16 +148,19 @@ export function kubeProxyMode(mode: 'iptables'): Assertion {
     async check(context) {
       const config: V1ConfigMap = await context.kube.core.readNamespacedConfigMap({ name: 'kube-proxy', namespace: SYSTEM });
       const configured = /^mode:\s*"?([a-z]*)"?\s*$/m.exec(config.data?.['config.conf'] ?? '')?.[1] ?? '(unset)';
-      const pod = await podOf(context, 'k8s-app=kube-proxy');
-      if (!pod) return { pass: false, observed: `mode: ${configured}; no Running kube-proxy pod` };
-      const target = { namespace: SYSTEM, pod: pod.metadata!.name!, container: pod.spec!.containers[0]!.name };
-      const saved = await execInPod(context.kube, target, ['iptables-save', '-t', 'nat'], { signal: context.signal });
-      const serviceRules = saved.stdout.split('\n').filter((line) => line.startsWith('-A KUBE-SERVICES ')).length;
-      return {
-        pass: configured === mode && serviceRules > 0,
-        observed: `mode: ${configured}; ${pod.spec?.nodeName}: ${serviceRules} rules in the KUBE-SERVICES nat chain` +
-          (saved.exitCode === 0 ? '' : ` (iptables-save exit ${saved.exitCode}: ${saved.stderr.trim()})`),
-      };
+      if (configured !== mode) return { pass: false, observed: `mode: ${configured}` };
+      return observedUntil(context, 1000, async () => {
+        const pod = await podOf(context, 'k8s-app=kube-proxy');
+        if (!pod) return { pass: false, observed: `mode: ${configured}; no Running kube-proxy pod` };
+        const target = { namespace: SYSTEM, pod: pod.metadata!.name!, container: pod.spec!.containers[0]!.name };
+        const saved = await execInPod(context.kube, target, ['iptables-save', '-t', 'nat'], { signal: context.signal });
+        const serviceRules = saved.stdout.split('\n').filter((line) => line.startsWith('-A KUBE-SERVICES ')).length;
+        return {
+          pass: serviceRules > 0,
+          observed: `mode: ${configured}; ${pod.spec?.nodeName}: ${serviceRules} rules in the KUBE-SERVICES nat chain` +
+            (saved.exitCode === 0 ? '' : ` (iptables-save exit ${saved.exitCode}: ${saved.stderr.trim()})`),
+        };
+      });
     },
   };
 }
