@@ -1,8 +1,9 @@
 import type { V1ConfigMap, V1Deployment, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { getRaw } from '../kube/client.js';
 import { execInPod } from '../kube/exec.js';
+import { repeatUntil } from '../util/repeat.js';
 import type { Assertion, LessonContext, Observation } from '../lab/types.js';
-import { observedUntil, watched } from './eventually.js';
+import { watched } from './eventually.js';
 import { isReady } from './workloads.js';
 
 /**
@@ -149,7 +150,7 @@ export function kubeProxyMode(mode: 'iptables'): Assertion {
       const config: V1ConfigMap = await context.kube.core.readNamespacedConfigMap({ name: 'kube-proxy', namespace: SYSTEM });
       const configured = /^mode:\s*"?([a-z]*)"?\s*$/m.exec(config.data?.['config.conf'] ?? '')?.[1] ?? '(unset)';
       if (configured !== mode) return { pass: false, observed: `mode: ${configured}` };
-      return observedUntil(context, 1000, async () => {
+      const observe = async (): Promise<Observation> => {
         const pod = await podOf(context, 'k8s-app=kube-proxy');
         if (!pod) return { pass: false, observed: `mode: ${configured}; no Running kube-proxy pod` };
         const target = { namespace: SYSTEM, pod: pod.metadata!.name!, container: pod.spec!.containers[0]!.name };
@@ -160,7 +161,8 @@ export function kubeProxyMode(mode: 'iptables'): Assertion {
           observed: `mode: ${configured}; ${pod.spec?.nodeName}: ${serviceRules} rules in the KUBE-SERVICES nat chain` +
             (saved.exitCode === 0 ? '' : ` (iptables-save exit ${saved.exitCode}: ${saved.stderr.trim()})`),
         };
-      });
+      };
+      return repeatUntil(observe, (observation) => observation.pass, { deadline: Date.now() + context.assertionTimeoutMs, everyMs: 1000, signal: context.signal });
     },
   };
 }

@@ -1,5 +1,4 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { setTimeout as delay } from 'node:timers/promises';
 import { TimeoutError } from '../errors.js';
 import { diagnose } from '../kube/diagnose.js';
 import { waitFor, type WatchTarget } from '../kube/wait.js';
@@ -45,17 +44,4 @@ export function watched<T extends KubernetesObject>(spec: WatchedAssertion<T>): 
       }
     },
   };
-}
-
-/**
- * For a state with nothing to watch (what a node's iptables holds): `observe` again every `everyMs`
- * until it passes or the assertion's deadline comes; the last observation is the evidence.
- */
-export async function observedUntil(context: LessonContext, everyMs: number, observe: () => Promise<Observation>): Promise<Observation> {
-  const deadline = Date.now() + context.assertionTimeoutMs;
-  for (;;) {
-    const observation = await observe();
-    if (observation.pass || Date.now() + everyMs > deadline) return observation;
-    await delay(everyMs, undefined, { signal: context.signal });
-  }
 }

@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { assertLoopbackTarget } from './loopback.js';
 import { deadline } from '../util/deadline.js';
+import { repeatUntil } from '../util/repeat.js';
 
 export interface HttpRequestOptions {
   url: string;
@@ -92,17 +93,15 @@ export interface RequestUntilResult {
 export async function requestUntil(options: RequestUntilOptions): Promise<RequestUntilResult> {
   const { accept, deadline, retryMs, ...request } = options;
   let attempts = 0;
-  for (;;) {
+  const attempt = async (): Promise<RequestUntilResult> => {
     attempts += 1;
-    let result: RequestUntilResult;
     try {
       const answer = await httpRequest(request);
-      result = { answer, accepted: accept(answer), at: Date.now(), attempts };
+      return { answer, accepted: accept(answer), at: Date.now(), attempts };
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      result = { error: error as Error, accepted: false, at: Date.now(), attempts };
+      return { error: error as Error, accepted: false, at: Date.now(), attempts };
     }
-    if (result.accepted || Date.now() + retryMs > deadline) return result;
-    await new Promise((resolve) => setTimeout(resolve, retryMs));
-  }
+  };
+  return repeatUntil(attempt, (result) => result.accepted, { deadline, everyMs: retryMs, signal: request.signal });
 }
