@@ -70,7 +70,7 @@ export class KindProvider implements ClusterProvider {
       // The registry (started beside the create) is wired into the nodes while kind's kubeadm runs in
       // them: the nodes need it only from the lesson's first pull, and the join and the writes are
       // then off the create's path (0.6 s after it, measured on 2 cores).
-      const nodesRunning = options.registry ? this.nodesStarted(spec, kindDone.signal, options) : undefined;
+      const nodesRunning = options.registry ? this.nodesStarted(spec, kindDone.signal) : undefined;
       const creating = run(this.kind(), args, { signal: options.signal, onLine: options.onLine, env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: KUBELAB_KIND_NETWORK } }).finally(() => kindDone.abort());
       const wiring = nodesRunning && this.wireRegistry(spec.name, options.registry!, nodesRunning, creating, options);
       const [created, wired] = await Promise.allSettled([creating, wiring]);
@@ -102,15 +102,15 @@ export class KindProvider implements ClusterProvider {
 
   /**
    * Whether every node of `spec` started (docker's start events, from before kind runs) before
-   * `until` aborted (kind ended: its nodes are up, or it failed) or the event stream broke.
+   * `until` aborted (kind ended: its nodes are up, or it failed, or was interrupted) or the event
+   * stream broke.
    */
-  private async nodesStarted(spec: ClusterSpec, until: AbortSignal, options: ProviderCallOptions): Promise<boolean> {
+  private async nodesStarted(spec: ClusterSpec, until: AbortSignal): Promise<boolean> {
     const expected = spec.servers + spec.agents;
     const started = new Set<string>();
     const watching = new AbortController();
     const stop = () => watching.abort();
     until.addEventListener('abort', stop, { once: true });
-    options.signal?.addEventListener('abort', stop, { once: true });
     try {
       await runAllowingFailure(
         'docker',
@@ -131,7 +131,6 @@ export class KindProvider implements ClusterProvider {
       });
     } finally {
       until.removeEventListener('abort', stop);
-      options.signal?.removeEventListener('abort', stop);
     }
     return started.size >= expected;
   }
