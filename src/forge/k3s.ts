@@ -163,13 +163,11 @@ export async function resolveAirgapImages(
   tags: readonly string[],
   onLine?: (line: string) => void,
 ): Promise<{ present: AirgapImage[]; missing: string[] }> {
-  const present: AirgapImage[] = [];
-  const missing: string[] = [];
-  for (const tag of [...new Set(tags)].sort()) {
-    const info = await inspectImage(tag);
-    if (info) present.push({ tag, id: info.id });
-    else missing.push(tag);
-  }
+  const sorted = [...new Set(tags)].sort();
+  // Side by side: one docker CLI call each, about 40 ms apiece in turn.
+  const infos = await Promise.all(sorted.map((tag) => inspectImage(tag)));
+  const present = sorted.flatMap((tag, i) => (infos[i] ? [{ tag, id: infos[i].id }] : []));
+  const missing = sorted.filter((_, i) => !infos[i]);
   if (missing.length > 0) onLine?.(`not in the local image store, so left out of the node's airgap images: ${missing.join(', ')} (kubelab forge builds them)`);
   return { present, missing };
 }
@@ -346,16 +344,16 @@ async function removeStaleNodeImages(current: string): Promise<void> {
 
 /** Whether FORGED_K3S_IMAGE is the image today's inputs make (Go version, airgap image ids, recipe). */
 export async function k3sNodeImageStatus(airgapImages: readonly string[], serverManifests: readonly string[] = []): Promise<ForgeStatus> {
-  const tagged = await inspectImage(FORGED_K3S_IMAGE);
+  // The three reads side by side: each is a process of its own.
+  const [tagged, go, airgap] = await Promise.all([
+    inspectImage(FORGED_K3S_IMAGE),
+    goVersion().catch(() => undefined),
+    resolveAirgapImages(airgapImages),
+  ]);
   if (!tagged) return { present: false, location: FORGED_K3S_IMAGE };
-  let go: string;
-  try {
-    go = await goVersion();
-  } catch {
-    // Without Go nothing can be rebuilt: what is there is what there is.
-    return { present: true, location: FORGED_K3S_IMAGE, sizeBytes: tagged.sizeBytes };
-  }
-  const recipe = await k3sNodeRecipe(go, (await resolveAirgapImages(airgapImages)).present, undefined, serverManifests);
+  // Without Go nothing can be rebuilt: what is there is what there is.
+  if (!go) return { present: true, location: FORGED_K3S_IMAGE, sizeBytes: tagged.sizeBytes };
+  const recipe = await k3sNodeRecipe(go, airgap.present, undefined, serverManifests);
   const current = tagged.labels[RECIPE_LABEL] === recipeHash(recipe);
   return { present: current, location: FORGED_K3S_IMAGE, sizeBytes: tagged.sizeBytes };
 }

@@ -53,11 +53,14 @@ export function imageNeed(tag: string, items: readonly ForgeItem[] = forgeItems(
  */
 export async function localImage(need: ImageNeed): Promise<string | undefined> {
   const item = forgeItems().find((i) => i.kind === 'image' && i.location === need.tag);
+  // The usual case, kubelab's own build and current, is what the item's status says alone.
+  if (item && (await item.status()).present) return need.tag;
   for (const name of [need.tag, ...need.upstream]) {
     const image = await inspectImage(name);
     if (!image) continue;
     const madeByKubelab = Object.keys(image.labels).some((key) => key.startsWith('dev.kubelab.'));
-    if (!madeByKubelab || name !== need.tag || !item || (await item.status()).present) return name;
+    // kubelab's build under its own tag is stale here (its status said so): an upstream name may stand in.
+    if (!madeByKubelab || name !== need.tag || !item) return name;
   }
   return undefined;
 }

@@ -7,7 +7,7 @@ import { REGISTRY_IMAGE } from '../forge/registry-image.js';
 import { mirrorImages } from '../images/push.js';
 import { removeKubeconfig, saveKubeconfig } from '../cluster/kubeconfig-file.js';
 import { deleteCluster } from '../cluster/teardown.js';
-import { DEFAULT_PULL_POLICY, imageNeed, obtainImages, type PullPolicy } from '../images/image-source.js';
+import { DEFAULT_PULL_POLICY, imageNeed, obtainImages, type ObtainedImage, type PullPolicy } from '../images/image-source.js';
 import type { ClusterAccess } from '../kube/client.js';
 import type { CleanupStack } from '../util/cleanup.js';
 import { MACHINE_REGISTRY_CONTAINER, retireMachineRegistry } from '../cluster/machine-registry.js';
@@ -29,7 +29,8 @@ export async function provisionCluster(
   cleanup: CleanupStack,
   options: ProviderCallOptions & { keep: boolean; pull?: PullPolicy; viaRegistry?: boolean },
 ): Promise<ProvisionResult> {
-  const existing = await provider.describe(spec.name, options);
+  // The node images are asked for beside the lookup (a CLI call each): only a create uses them.
+  const [existing, nodeTags] = await Promise.all([provider.describe(spec.name, options), provider.nodeImages(spec, options)]);
   let created = false;
   let createdKubeconfig: string | undefined;
   if (existing) {
@@ -44,9 +45,14 @@ export async function provisionCluster(
     options.onLine?.(`reusing cluster ${spec.name}`);
   } else {
     await assertPortsFree(hostPortsOf(spec), `cluster ${spec.name}`);
-    const needs = (await provider.nodeImages(spec, options)).map((tag) => imageNeed(tag));
-    const [node] = await obtainImages(needs, `${provider.name} cluster ${spec.name}`, { ...options, pull: options.pull ?? DEFAULT_PULL_POLICY });
-    const registryImages = options.viaRegistry ? await obtainRegistryImages(provider, options) : undefined;
+    const registryTags = options.viaRegistry ? registryImageTags(provider) : [];
+    // One call, so that every image's store and recipe checks run side by side.
+    const obtained = await obtainImages([...nodeTags, ...registryTags].map((tag) => imageNeed(tag)), `${provider.name} cluster ${spec.name}`, {
+      ...options,
+      pull: options.pull ?? DEFAULT_PULL_POLICY,
+    });
+    const node = obtained[0];
+    const registryImages = options.viaRegistry ? asRegistryImages(obtained.slice(nodeTags.length)) : undefined;
     // Registered before the cluster's delete, the registry's retirement runs after it.
     if (registryImages) registerRegistryRetirement(cleanup);
     if (!options.keep) {
@@ -86,15 +92,23 @@ interface RegistryImages {
   addons: Array<{ local: string; name: string }>;
 }
 
-/** The registry's image and, for providers whose nodes pull their add-ons through it, theirs: local, pulled or forged. */
-async function obtainRegistryImages(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<RegistryImages> {
+/** The registry's image and, for providers whose nodes pull their add-ons through it, theirs. */
+function registryImageTags(provider: ClusterProvider): string[] {
   if (!provider.startRegistry) throw new Error(`${provider.name} has no node registry`); // refused with the flag (lesson-clusters.ts)
-  const addonTags = provider.addonsViaRegistry ? KUBELAB_K3S_NODE_INPUTS.airgapImages : [];
-  const [registry, ...addons] = await obtainImages([REGISTRY_IMAGE, ...addonTags].map((tag) => imageNeed(tag)), 'the node registry', {
+  return [REGISTRY_IMAGE, ...(provider.addonsViaRegistry ? KUBELAB_K3S_NODE_INPUTS.airgapImages : [])];
+}
+
+function asRegistryImages([registry, ...addons]: ObtainedImage[]): RegistryImages {
+  return { registry: registry!.ref, addons: addons.map((image) => ({ local: image.ref, name: image.need.tag })) };
+}
+
+/** registryImageTags, local, pulled or forged. */
+async function obtainRegistryImages(provider: ClusterProvider, options: ProviderCallOptions & { pull?: PullPolicy }): Promise<RegistryImages> {
+  const obtained = await obtainImages(registryImageTags(provider).map((tag) => imageNeed(tag)), 'the node registry', {
     ...options,
     pull: options.pull ?? DEFAULT_PULL_POLICY,
   });
-  return { registry: registry!.ref, addons: addons.map((image) => ({ local: image.ref, name: image.need.tag })) };
+  return asRegistryImages(obtained);
 }
 
 /** The container goes with the last cluster and run that need it, its images stay for the next. */

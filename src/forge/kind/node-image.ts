@@ -163,13 +163,11 @@ export async function kindNodeRecipe(options: ForgeOptions = {}): Promise<Debian
  * while some of those are not in the local store, which.
  */
 async function nodeIdentity(baseTag: string): Promise<{ identity: string } | { missing: string[] }> {
-  const parts = [baseTag];
-  const missing: string[] = [];
-  for (const image of preloadSources()) {
-    const info = await inspectImage(image);
-    if (info) parts.push(`${image}@${info.id}`);
-    else missing.push(image);
-  }
+  const sources = preloadSources();
+  // Side by side: one docker CLI call each, about 40 ms apiece in turn.
+  const infos = await Promise.all(sources.map((image) => inspectImage(image)));
+  const parts = [baseTag, ...sources.flatMap((image, i) => (infos[i] ? [`${image}@${infos[i].id}`] : []))];
+  const missing = sources.filter((_, i) => !infos[i]);
   return missing.length > 0 ? { missing } : { identity: createHash('sha256').update(parts.join('\n')).digest('hex') };
 }
 
@@ -213,9 +211,8 @@ async function preload(baseTag: string, identity: string, options: ForgeOptions)
 
 /** Current when its label matches today's base recipe and preloaded image ids. */
 export async function kindNodeImageStatus(): Promise<ForgeStatus> {
-  const tagged = await inspectImage(FORGED_KIND_IMAGE);
+  const [tagged, made] = await Promise.all([inspectImage(FORGED_KIND_IMAGE), kindNodeRecipe().then((recipe) => nodeIdentity(recipeTag(recipe)))]);
   if (!tagged) return { present: false, location: FORGED_KIND_IMAGE };
-  const made = await nodeIdentity(recipeTag(await kindNodeRecipe()));
   return { present: 'identity' in made && tagged.labels[KIND_NODE_LABEL] === made.identity, location: FORGED_KIND_IMAGE, sizeBytes: tagged.sizeBytes };
 }
 
