@@ -1,7 +1,8 @@
 /**
  * kubelab's provisioning against the provider's bare CLI, measured in the same run on this machine,
  * each to every node Ready (1 server or control-plane, 1 agent or worker, the forged node image):
- * - bare: what a user types, `k3d cluster create NAME --agents 1 --image ... --wait` or
+ * - bare: what a user types, `k3d cluster create NAME --agents 1 --image ... --wait` (into the
+ *   kubeconfig KUBECONFIG names: the bench's own) or
  *   `kind create cluster --config (2 nodes) --image ... --wait 10m`, then a Node watch;
  * - kubelab: provisionCluster (port checks, the node image's forge status, the provider's config,
  *   create, a kubeconfig in kubelab's state dir), then the same watch; both ways images reach the
@@ -54,9 +55,9 @@ async function allNodesReady(kubeconfig: string, context: string, count: number)
 async function bareCreate(provider: ProviderName, dir: string, kubeconfig: string): Promise<string> {
   if (provider === 'k3d') {
     const k3d = requireTool('k3d', 'kubelab forge k3d');
-    // k3d leaves a hosts file per node in TMPDIR: the bench's own dir, removed after.
-    await run(k3d, ['cluster', 'create', NAME, '--agents', '1', '--image', FORGED_K3S_IMAGE, '--wait', '--kubeconfig-update-default=false', '--kubeconfig-switch-context=false'], { env: { TMPDIR: dir } });
-    await writeFile(kubeconfig, (await run(k3d, ['kubeconfig', 'get', NAME])).stdout, { mode: 0o600 });
+    // k3d writes the cluster's kubeconfig where KUBECONFIG says, as it would into the user's; it
+    // leaves a hosts file per node in TMPDIR: both the bench's own dir, removed after.
+    await run(k3d, ['cluster', 'create', NAME, '--agents', '1', '--image', FORGED_K3S_IMAGE, '--wait'], { env: { TMPDIR: dir, KUBECONFIG: kubeconfig } });
     return `k3d-${NAME}`;
   }
   const config = join(dir, 'config.yaml');

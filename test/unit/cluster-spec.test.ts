@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { clusterMismatches, formatPortMapping, parseNodeArg, parsePortMapping, type ClusterSpec } from '../../src/cluster/spec.js';
 import { InputError } from '../../src/errors.js';
-import { k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml } from '../../src/cluster/k3d/config.js';
+import { k3dCreateCommand, observeK3dCluster, parseK3dVersion, registriesYaml } from '../../src/cluster/k3d/config.js';
 import { kindConfig } from '../../src/cluster/kind/config.js';
 import { parseDockerPorts } from '../../src/cluster/node-logs.js';
 import { TRAEFIK_MANIFEST } from '../../src/forge/addons.js';
@@ -44,19 +44,19 @@ describe('reuse or refuse an existing cluster', () => {
 });
 
 describe('k3d', () => {
-  test('create arguments never touch the default kubeconfig', () => {
-    const args = k3dCreateArgs({ ...course, apiPort: 6551, k3sArgs: [parseNodeArg('--cluster-init@server:0')] });
+  test('the create writes its kubeconfig into the file named, never the default one, and switches no context', () => {
+    const { args, env } = k3dCreateCommand({ ...course, apiPort: 6551, k3sArgs: [parseNodeArg('--cluster-init@server:0')] }, '/tmp/k/kubeconfig');
     expect(args.slice(0, 7)).toEqual(['cluster', 'create', 'yadoc-exposed', '--servers', '1', '--agents', '3']);
     expect(args).toEqual(expect.arrayContaining(['-p', '8081:80@loadbalancer', '--api-port', '6551', '--k3s-arg', '--cluster-init@server:0']));
-    expect(args).toContain('--kubeconfig-update-default=false');
+    expect(env).toEqual({ KUBECONFIG: '/tmp/k/kubeconfig' });
     expect(args).toContain('--kubeconfig-switch-context=false');
   });
   test('a cluster on the node registry uses it, mirrors docker.io to it, and hides the airgap dir from every node', () => {
     const registry = { push: '127.0.0.1:41234', pullAs: 'k3d-kubelab-registry:41234' };
-    const args = k3dCreateArgs(course, { registry, config: '/tmp/x/registries.yaml', emptyDir: '/state/empty' });
+    const { args } = k3dCreateCommand(course, '/tmp/k/kubeconfig', { registry, config: '/tmp/x/registries.yaml', emptyDir: '/state/empty' });
     expect(args.join(' ')).toContain('--registry-use k3d-kubelab-registry:41234 --registry-config /tmp/x/registries.yaml -v /state/empty:/var/lib/rancher/k3s/agent/images@all');
     expect(registriesYaml(registry)).toBe('mirrors:\n  docker.io:\n    endpoint:\n      - http://k3d-kubelab-registry:5000\n');
-    expect(k3dCreateArgs(course).join(' ')).not.toMatch(/registry|images@all/);
+    expect(k3dCreateCommand(course, '/tmp/k/kubeconfig').args.join(' ')).not.toMatch(/registry|images@all/);
   });
   test('reads roles and published ports back from `k3d cluster list -o json`', () => {
     const observed = observeK3dCluster({

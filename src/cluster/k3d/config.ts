@@ -59,8 +59,12 @@ export function registriesYaml(registry: NodeRegistry): string {
   return `mirrors:\n  docker.io:\n    endpoint:\n      - http://${container}:5000\n`;
 }
 
-/** k3d's CLI arguments for `spec`; the user's kubeconfig is never updated nor switched. */
-export function k3dCreateArgs(spec: ClusterSpec, registryUse?: RegistryUse): string[] {
+/**
+ * k3d's create for `spec`: its arguments and the environment they need. k3d writes the cluster's
+ * kubeconfig into the file KUBECONFIG names, `kubeconfig` here, and never into the user's (nor
+ * switches its context): one process fewer than a `k3d kubeconfig get` after it (0.18 s measured).
+ */
+export function k3dCreateCommand(spec: ClusterSpec, kubeconfig: string, registryUse?: RegistryUse): { args: string[]; env: { KUBECONFIG: string } } {
   const args = ['cluster', 'create', spec.name, '--servers', String(spec.servers), '--agents', String(spec.agents)];
   for (const port of spec.ports) args.push('-p', formatPortMapping(port));
   if (spec.apiPort) args.push('--api-port', String(spec.apiPort));
@@ -69,8 +73,8 @@ export function k3dCreateArgs(spec: ClusterSpec, registryUse?: RegistryUse): str
   if (registryUse) {
     args.push('--registry-use', registryUse.registry.pullAs, '--registry-config', registryUse.config, '-v', `${registryUse.emptyDir}:${K3S_AIRGAP_DIR}@all`);
   }
-  args.push('--kubeconfig-update-default=false', '--kubeconfig-switch-context=false', '--wait', '--timeout', '600s');
-  return args;
+  args.push('--kubeconfig-update-default=true', '--kubeconfig-switch-context=false', '--wait', '--timeout', '600s');
+  return { args, env: { KUBECONFIG: kubeconfig } };
 }
 
 /** Reads `k3d version`: "k3d version v5.9.0" and "k3s version v1.31.5-k3s1 (default)". */

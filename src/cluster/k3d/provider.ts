@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stateDir } from '../../util/paths.js';
 import { assertDockerAvailable } from '../../docker/engine.js';
@@ -9,7 +9,7 @@ import type { ClusterProvider, ClusterSummary, CreateOptions, JoinTokenServer, P
 import type { ClusterSpec, NodeRegistry, ObservedCluster } from '../spec.js';
 import { requireTool } from '../tools.js';
 import { makeTempDir } from '../../util/temp.js';
-import { FORGED_K3S_IMAGE, k3dCreateArgs, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryUse } from './config.js';
+import { FORGED_K3S_IMAGE, k3dCreateCommand, observeK3dCluster, parseK3dVersion, registriesYaml, type K3dCluster, type RegistryUse } from './config.js';
 import { ensureMachineRegistry, MACHINE_REGISTRY_CONTAINER, networkMembers, removeNetworkUnlessUsed } from '../machine-registry.js';
 import { importIntoNodes } from './images.js';
 
@@ -67,7 +67,8 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
     ];
   }
 
-  async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<void> {
+  /** Returns the cluster's kubeconfig, which k3d writes into a file of the create's own. */
+  async create(spec: ClusterSpec, options: CreateOptions = {}): Promise<string> {
     // The nodes pull their add-ons through the registry from their first start: it must be ready first.
     const registry = await options.registry;
     // k3d writes a hosts file per node into TMPDIR and never removes it: give it a dir of ours.
@@ -80,7 +81,10 @@ export class K3dProvider implements ClusterProvider, JoinTokenServer {
         await writeFile(registryUse.config, registriesYaml(registry));
         await mkdir(registryUse.emptyDir, { recursive: true });
       }
-      await run(this.k3d(), k3dCreateArgs(spec, registryUse), { signal: options.signal, onLine: options.onLine, env: { TMPDIR: tmp } });
+      const kubeconfig = join(tmp, 'kubeconfig');
+      const { args, env } = k3dCreateCommand(spec, kubeconfig, registryUse);
+      await run(this.k3d(), args, { signal: options.signal, onLine: options.onLine, env: { ...env, TMPDIR: tmp } });
+      return await readFile(kubeconfig, 'utf8');
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
