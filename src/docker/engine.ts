@@ -1,7 +1,7 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { EnvironmentError } from '../errors.js';
 import { eachLine, run, runAllowingFailure } from '../util/exec.js';
+import { repeatUntil } from '../util/repeat.js';
 
 /**
  * A small wrapper over the docker CLI (argument arrays only, never a shell string).
@@ -37,13 +37,8 @@ export async function dockerAvailable(): Promise<EnvironmentError | undefined> {
  * nothing can be watched while it is away. Throws its EnvironmentError once `timeoutMs` has passed.
  */
 export async function waitForDocker(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const problem = await dockerAvailable();
-    if (!problem) return;
-    if (Date.now() >= deadline) throw problem;
-    await delay(1000, undefined, { signal });
-  }
+  const problem = await repeatUntil(dockerAvailable, (answer) => answer === undefined, { deadline: Date.now() + timeoutMs, everyMs: 1000, signal });
+  if (problem) throw problem;
 }
 
 /** Throws the EnvironmentError from dockerAvailable(), if any. */
