@@ -70,6 +70,12 @@ export async function inspectImage(ref: string): Promise<ImageInfo | undefined> 
   return { id: raw.Id, sizeBytes: raw.Size, labels: raw.Config?.Labels ?? {}, created: raw.Created };
 }
 
+/** The local images of `refs` that exist, by ref, inspected side by side (a docker CLI call each, about 40 ms apiece in turn). */
+export async function inspectImages(refs: readonly string[]): Promise<Map<string, ImageInfo>> {
+  const infos = await Promise.all(refs.map((ref) => inspectImage(ref)));
+  return new Map(refs.flatMap((ref, i) => (infos[i] ? [[ref, infos[i]] as const] : [])));
+}
+
 export async function imageExists(ref: string): Promise<boolean> {
   return (await inspectImage(ref)) !== undefined;
 }

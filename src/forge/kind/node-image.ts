@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { inspectImage, removeContainer, tagImage, waitForLog } from '../../docker/engine.js';
+import { inspectImage, inspectImages, removeContainer, tagImage, waitForLog } from '../../docker/engine.js';
 import { EnvironmentError } from '../../errors.js';
 import { ensureDebianImage, recipeTag, type DebianImageRecipe, type RecipeFile } from '../../images/base.js';
 import { run, runAllowingFailure } from '../../util/exec.js';
@@ -164,10 +164,9 @@ export async function kindNodeRecipe(options: ForgeOptions = {}): Promise<Debian
  */
 async function nodeIdentity(baseTag: string): Promise<{ identity: string } | { missing: string[] }> {
   const sources = preloadSources();
-  // Side by side: one docker CLI call each, about 40 ms apiece in turn.
-  const infos = await Promise.all(sources.map((image) => inspectImage(image)));
-  const parts = [baseTag, ...sources.flatMap((image, i) => (infos[i] ? [`${image}@${infos[i].id}`] : []))];
-  const missing = sources.filter((_, i) => !infos[i]);
+  const found = await inspectImages(sources);
+  const parts = [baseTag, ...[...found].map(([image, info]) => `${image}@${info.id}`)];
+  const missing = sources.filter((image) => !found.has(image));
   return missing.length > 0 ? { missing } : { identity: createHash('sha256').update(parts.join('\n')).digest('hex') };
 }
 
